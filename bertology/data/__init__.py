@@ -1,0 +1,5 @@
+"""Dataset readers and loaders."""
+
+from bertology.data.tables import column, read_table
+
+__all__ = ["column", "read_table"]

@@ -1,0 +1,91 @@
+"""The experiment-step registry: each analysis registers one step the TOML runner can call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bertology.models import LoadedModel
+
+
+@dataclass
+class StepContext:
+    """What a step gets when it runs.
+
+    Attributes
+    ----------
+    params
+        The step's validated parameters (defaults filled in).
+    out_dir
+        The step's own directory inside the run; write result tables (CSV) and JSON here.
+    data_root
+        Directory that relative data paths in ``params`` are resolved against.
+    seed
+        The run's seed.
+    progress
+        Whether to show progress bars.
+    get_model
+        Loads the run's model on first call (lazy: a cached step never loads it).
+    """
+
+    params: dict[str, Any]
+    out_dir: Path
+    data_root: Path
+    seed: int
+    progress: bool
+    get_model: Callable[..., LoadedModel]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One experiment step.
+
+    Attributes
+    ----------
+    name
+        The TOML table name (``[steps.<name>]``).
+    defaults
+        Every allowed parameter with its default; the type of the default is the
+        expected type (``None`` default: any type).
+    run
+        ``run(ctx) -> None``: compute and write results into ``ctx.out_dir``.
+    figures
+        ``figures(out_dir) -> list[Path]``: render figures from stored results only.
+    required
+        Parameters that must be given.
+    data_params
+        Parameters naming input files or directories that must exist before the run starts.
+    needs_mlm
+        The step needs a masked-LM head; it is skipped with a clear message otherwise.
+    description
+        One line for listings and reports.
+    """
+
+    name: str
+    defaults: Mapping[str, Any]
+    run: Callable[[StepContext], None]
+    figures: Callable[[Path], list[Path]]
+    required: tuple[str, ...] = ()
+    data_params: tuple[str, ...] = ()
+    needs_mlm: bool = False
+    description: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+STEPS: dict[str, StepSpec] = {}
+
+
+def register_step(spec: StepSpec) -> StepSpec:
+    """Add a step to the registry (called at import time by each step module).
+
+    Examples
+    --------
+    >>> spec = register_step(StepSpec("noop", {}, run=lambda ctx: None, figures=lambda d: []))
+    >>> STEPS["noop"] is spec
+    True
+    >>> del STEPS["noop"]
+    """
+    STEPS[spec.name] = spec
+    return spec

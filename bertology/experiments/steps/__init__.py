@@ -1,0 +1,1 @@
+"""Experiment steps; importing this package registers every step."""

@@ -1,0 +1,224 @@
+"""Tokenize a corpus and align target words to word-pieces through character offsets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from transformers import PreTrainedTokenizerBase
+
+from bertology.errors import InputError
+
+_WORD = re.compile(r"\S+")
+OnError = Literal["raise", "skip"]
+
+
+def word_char_span(text: str, word_index: int) -> tuple[int, int]:
+    """Character span of the ``word_index``-th whitespace-separated word of ``text``.
+
+    This is how CoarseWSD-20's ``word_pos`` is defined (Loureiro et al. 2021): a 0-based
+    index into the whitespace-split sentence, not a sub-word index.
+
+    Parameters
+    ----------
+    text
+        The sentence.
+    word_index
+        0-based index into ``text.split()``; negative indices count from the end.
+
+    Returns
+    -------
+    tuple of int
+        ``(start, end)`` character offsets.
+
+    Raises
+    ------
+    InputError
+        If the sentence has no word at that index.
+
+    Examples
+    --------
+    >>> word_char_span("the bank's vault", 1)
+    (4, 10)
+    """
+    spans = [match.span() for match in _WORD.finditer(text)]
+    if not -len(spans) <= word_index < len(spans):
+        raise InputError(
+            f"Word index {word_index} is out of range: the sentence has {len(spans)} whitespace-separated words "
+            f"(indices 0..{len(spans) - 1}): {text[:80]!r}. Word indices count whitespace-split words from 0."
+        )
+    return spans[word_index]
+
+
+@dataclass
+class EncodedCorpus:
+    """A tokenized corpus with per-item target-word token ranges.
+
+    Attributes
+    ----------
+    input_ids
+        Token ids per item, special tokens included.
+    lengths
+        Token count per item.
+    word_tokens
+        ``(first, stop)`` token range of each item's target word, or ``None``.
+    skipped
+        ``{item index: reason}`` for items dropped with ``on_error="skip"``.
+    truncated
+        Indices of items cut to the model's length limit.
+    """
+
+    input_ids: list[list[int]]
+    lengths: np.ndarray
+    word_tokens: list[tuple[int, int] | None]
+    skipped: dict[int, str] = field(default_factory=dict)
+    truncated: list[int] = field(default_factory=list)
+
+
+def _target_spans(texts: Sequence[str], words: Sequence[int] | None,
+                  spans: Sequence[tuple[int, int]] | None) -> list[tuple[int, int] | None]:
+    if words is not None and spans is not None:
+        raise InputError("Pass either words= (whitespace word indices) or spans= (character spans), not both.")
+    targets = words if words is not None else spans
+    if targets is None:
+        return [None] * len(texts)
+    if len(targets) != len(texts):
+        raise InputError(f"Got {len(texts)} texts but {len(targets)} target words/spans: give one per text.")
+    if words is not None:
+        out = []
+        for index, (text, word) in enumerate(zip(texts, words)):
+            try:
+                out.append(word_char_span(text, int(word)))
+            except InputError as error:
+                raise InputError(f"Item {index}: {error}") from None
+        return out
+    checked = []
+    for index, (text, (start, end)) in enumerate(zip(texts, spans)):
+        if not 0 <= start < end <= len(text):
+            raise InputError(f"Item {index}: character span ({start}, {end}) is not inside the text "
+                             f"of length {len(text)}: {text[:80]!r}.")
+        checked.append((int(start), int(end)))
+    return checked
+
+
+def encode_corpus(
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    max_length: int,
+    words: Sequence[int] | None = None,
+    spans: Sequence[tuple[int, int]] | None = None,
+    truncate: bool = False,
+    on_error: OnError = "raise",
+) -> EncodedCorpus:
+    """Tokenize texts and locate each target word's word-pieces.
+
+    Parameters
+    ----------
+    tokenizer
+        A fast tokenizer (offsets are needed).
+    texts
+        Sentences, one per item.
+    max_length
+        Token limit of the model (special tokens included).
+    words
+        Per item, the 0-based whitespace word index of the target word.
+    spans
+        Per item, the ``(start, end)`` character span of the target word.
+    truncate
+        Cut over-long items to ``max_length`` (recorded in ``truncated``) instead of raising.
+    on_error
+        ``"raise"`` (default) or ``"skip"`` for an item whose target word was cut by
+        truncation; skipped items are listed with the reason.
+
+    Returns
+    -------
+    EncodedCorpus
+
+    Raises
+    ------
+    InputError
+        Empty corpus, empty text, a word index out of range, an item longer than the
+        model allows (without ``truncate``), or a target word cut by truncation.
+
+    Examples
+    --------
+    >>> from bertology import load_model
+    >>> tok = load_model("minilm").tokenizer
+    >>> enc = encode_corpus(tok, ["the bank's vault"], max_length=512, words=[1])
+    >>> enc.word_tokens
+    [(2, 5)]
+    """
+    if isinstance(texts, str):
+        raise InputError("texts must be a list of strings, not one string: wrap it as [text].")
+    if len(texts) == 0:
+        raise InputError("The input is empty: pass at least one text.")
+    for index, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"Item {index} is empty or not a string ({text!r}): every item needs text.")
+    targets = _target_spans(texts, words, spans)
+    encoding = tokenizer(list(texts), add_special_tokens=True, truncation=False, return_offsets_mapping=True,
+                         return_special_tokens_mask=True, return_attention_mask=False, return_token_type_ids=False,
+                         verbose=False)
+    corpus = EncodedCorpus(input_ids=[], lengths=np.zeros(len(texts), dtype=np.int64), word_tokens=[])
+    for index, target in enumerate(targets):
+        ids = encoding["input_ids"][index]
+        offsets = np.asarray(encoding["offset_mapping"][index], dtype=np.int64).reshape(-1, 2)
+        special = np.asarray(encoding["special_tokens_mask"][index], dtype=bool)
+        if len(ids) > max_length:
+            if not truncate:
+                raise InputError(
+                    f"Item {index} has {len(ids)} tokens but the model accepts at most {max_length}: "
+                    f"{texts[index][:60]!r}... Pass truncate=True (CLI: --truncate) to cut it, or shorten it."
+                )
+            keep = max_length - 1
+            ids = ids[:keep] + [ids[-1]]
+            offsets = np.concatenate([offsets[:keep], offsets[-1:]])
+            special = np.concatenate([special[:keep], special[-1:]])
+            corpus.truncated.append(index)
+        word_range = None
+        if target is not None:
+            start, end = target
+            hit = np.flatnonzero((offsets[:, 0] < end) & (offsets[:, 1] > start) & ~special)
+            cut = index in corpus.truncated and (hit.size == 0 or offsets[hit[-1], 1] < end)
+            if cut or hit.size == 0:
+                reason = (f"target word {texts[index][start:end]!r} was cut by truncation to {max_length} tokens"
+                          if cut else f"target word {texts[index][start:end]!r} produced no tokens")
+                if on_error == "raise":
+                    raise InputError(f"Item {index}: {reason}. Pass on_error='skip' (CLI: --skip-bad) "
+                                     "to skip such items with a count.")
+                corpus.skipped[index] = reason
+            else:
+                word_range = (int(hit[0]), int(hit[-1]) + 1)
+        corpus.input_ids.append(ids)
+        corpus.lengths[index] = len(ids)
+        corpus.word_tokens.append(word_range)
+    return corpus
+
+
+def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Split item indices into batches of similar length (cuts padding).
+
+    Parameters
+    ----------
+    lengths
+        Token count per item.
+    batch_size
+        Items per batch.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Index arrays, longest batch first; together a permutation of ``range(len(lengths))``.
+
+    Examples
+    --------
+    >>> [b.tolist() for b in length_sorted_batches(np.array([3, 9, 4, 8]), 2)]
+    [[1, 3], [2, 0]]
+    """
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}.")
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
