@@ -54,8 +54,9 @@ def extract_file(model: str, input_path: str, out: str, layers: str = "all", poo
     texts = column(rows, text_column, input_path)
     words = None
     if word_column is not None:
+        values = column(rows, word_column, input_path)
         try:
-            words = [int(value) for value in column(rows, word_column, input_path)]
+            words = [int(value) for value in values]
         except ValueError:
             raise InputError(f"{input_path}: column {word_column!r} must hold integer word indices.") from None
     return extract(load_model(model, device=device), texts, layers=layers, pool=pool, words=words,
