@@ -13,7 +13,8 @@ from bertology.models import load_model
 def extract_file(model: str, input_path: str, out: str, layers: str = "all", pool: str = "cls",
                  text_column: str | None = None, word_column: str | None = None, fmt: str = "auto",
                  batch_size: int = 32, dtype: str = "float32", truncate: bool = False, skip_bad: bool = False,
-                 overwrite: bool = False, device: str | None = None, progress: bool = True):
+                 overwrite: bool = False, device: str | None = None, model_dtype: str | None = None,
+                 progress: bool = True):
     """Extract activations for the sentences of a file (what ``bertology extract`` runs).
 
     Parameters
@@ -35,7 +36,9 @@ def extract_file(model: str, input_path: str, out: str, layers: str = "all", poo
     skip_bad
         Skip items whose target word was cut by truncation, with a count.
     device
-        Device for the model.
+        Device for the model (``"auto"``: the local rank's GPU under torchrun/accelerate).
+    model_dtype
+        Precision of the model's weights (``"float16"``, ``"bfloat16"``; GPU), default float32.
 
     Returns
     -------
@@ -59,7 +62,7 @@ def extract_file(model: str, input_path: str, out: str, layers: str = "all", poo
             words = [int(value) for value in values]
         except ValueError:
             raise InputError(f"{input_path}: column {word_column!r} must hold integer word indices.") from None
-    return extract(load_model(model, device=device), texts, layers=layers, pool=pool, words=words,
+    return extract(load_model(model, device=device, dtype=model_dtype), texts, layers=layers, pool=pool, words=words,
                    batch_size=batch_size, store=out, dtype=dtype, truncate=truncate,
                    on_error="skip" if skip_bad else "raise", overwrite=overwrite, progress=progress)
 
@@ -82,7 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--truncate", action="store_true", help="cut over-long sentences instead of failing")
     parser.add_argument("--skip-bad", action="store_true", help="skip items whose target word was truncated away")
     parser.add_argument("--overwrite", action="store_true", help="replace a store made with another request")
-    parser.add_argument("--device", default=None, help="cpu, cuda, auto")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, or auto (local rank's GPU)")
+    parser.add_argument("--model-dtype", default=None, choices=["float32", "float16", "bfloat16"],
+                        help="precision of the model's weights (float16/bfloat16 on GPU)")
     parser.set_defaults(handler=_run)
 
 
@@ -91,5 +96,5 @@ def _run(args: argparse.Namespace) -> None:
                          text_column=args.text_column, word_column=args.word_column, fmt=args.fmt,
                          batch_size=args.batch_size, dtype=args.dtype, truncate=args.truncate,
                          skip_bad=args.skip_bad, overwrite=args.overwrite, device=args.device,
-                         progress=args.progress)
+                         model_dtype=args.model_dtype, progress=args.progress)
     print(f"wrote {store!r}")

@@ -15,6 +15,7 @@ import torch
 from bertology.errors import InputError
 from bertology.extract.align import EncodedCorpus, OnError, encode_corpus, length_sorted_batches
 from bertology.extract.pooling import WORD_POOLINGS, PoolingInputs, pool_layers, resolve_pooling
+from bertology.distributed import RankInfo, barrier, rank_info
 from bertology.extract.store import DTYPES, ActivationStore, StoreWriter
 from bertology.hooks import hidden_state_name, trace
 from bertology.manifest import content_hash, package_versions
@@ -145,6 +146,7 @@ def extract(
     on_error: OnError = "raise",
     overwrite: bool = False,
     progress: bool = True,
+    rank: RankInfo | None = None,
 ) -> ActivationStore:
     """Extract pooled per-layer activations for a corpus into an on-disk store.
 
@@ -186,6 +188,12 @@ def extract(
         Replace an existing store made with a different request.
     progress
         Show a progress bar.
+    rank
+        This process's place in a multi-process launch; ``None`` reads it from the
+        environment that ``torchrun`` / ``accelerate launch`` set. With several ranks,
+        rank ``r`` runs the length-sorted batches ``r, r + world_size, ...`` and writes
+        their rows into the shared store files: the store is byte-identical to a
+        single-process run, and a re-run redoes only batches no rank finished.
 
     Returns
     -------
@@ -217,7 +225,6 @@ def extract(
     hidden_indices = resolve_layers(layers, model.num_layers)
     corpus = encode_corpus(model.tokenizer, texts, model.max_length, words=words, spans=spans, truncate=truncate,
                            on_error=on_error)
-    batches = length_sorted_batches(corpus.lengths, batch_size)
     request = {
         "layers": hidden_indices, "pool": pooling, "dtype": dtype, "n_items": len(texts), "batch_size": batch_size,
         "truncate": truncate, "on_error": on_error, "max_length": model.max_length,
@@ -231,13 +238,21 @@ def extract(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     directory = Path(store) if store is not None else Path(tempfile.mkdtemp(prefix="bertology-store-"))
-    writer = StoreWriter(directory, manifest, model.hidden_size, overwrite=overwrite)
+    info = rank_info() if rank is None else rank
+    if info.rank == 0:
+        writer = StoreWriter(directory, manifest, model.hidden_size, overwrite=overwrite)
+    barrier()
+    if info.rank != 0:
+        writer = StoreWriter(directory, manifest, model.hidden_size, rank=info.rank, create=False)
+    batches = length_sorted_batches(corpus.lengths, batch_size)
     names = [hidden_state_name(index, model.num_layers) for index in hidden_indices]
     pending = [(batch_id, rows) for batch_id, rows in enumerate(batches)
-               if batch_id not in writer.done and not all(int(r) in corpus.skipped for r in rows)]
+               if batch_id % info.world_size == info.rank and batch_id not in writer.done
+               and not all(int(r) in corpus.skipped for r in rows)]
     if writer.done:
         logger.info("Resuming %s: %d of %d batches already done.", directory, len(writer.done), len(batches))
-    bar = progress_bar(pending, total=len(pending), desc="extract", unit="batch", progress=progress)
+    bar = progress_bar(pending, total=len(pending), desc=f"extract (rank {info.rank})" if info.is_distributed
+                       else "extract", unit="batch", progress=progress)
     with torch.inference_mode():
         for batch_id, rows in bar:
             inputs, masks = batch_tensors(model, corpus, rows)
@@ -249,5 +264,9 @@ def extract(
     if corpus.skipped:
         logger.warning("Skipped %d of %d items: %s", len(corpus.skipped), len(texts),
                        "; ".join(f"{i}: {r}" for i, r in list(corpus.skipped.items())[:3]))
-    return writer.finish({"skipped": {str(k): v for k, v in corpus.skipped.items()},
-                          "truncated": corpus.truncated, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    barrier()
+    if info.rank == 0:
+        writer.finish({"skipped": {str(k): v for k, v in corpus.skipped.items()}, "truncated": corpus.truncated,
+                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "world_size": info.world_size})
+    barrier()
+    return ActivationStore(directory)

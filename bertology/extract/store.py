@@ -13,7 +13,7 @@ import numpy as np
 from bertology.errors import StoreError
 
 MANIFEST = "manifest.json"
-PROGRESS = "progress.json"
+PROGRESS_GLOB = "progress-*.json"
 DTYPES = {"float32": np.float32, "float16": np.float16}
 
 
@@ -115,8 +115,16 @@ class ActivationStore(Mapping[int, np.ndarray]):
                 f"pool={request['pool']!r}, complete={self.complete})")
 
 
+def _progress_file(rank: int) -> str:
+    return f"progress-{rank:03d}.json"
+
+
 class StoreWriter:
     """Create or resume a store; write batches of rows; record finished batches atomically.
+
+    Several processes (ranks) may write one store at once: each writes disjoint rows of
+    the same preallocated files and records its finished batches in its own progress
+    file; the batches already done are the union of those files.
 
     Parameters
     ----------
@@ -128,10 +136,14 @@ class StoreWriter:
         Width of each row.
     overwrite
         Replace a store whose request differs instead of refusing.
+    rank
+        The writing process's rank (its progress file).
+    create
+        ``False`` for ranks that open a store another rank has just created.
     """
 
     def __init__(self, directory: str | Path, manifest: dict[str, Any], hidden_size: int,
-                 overwrite: bool = False) -> None:
+                 overwrite: bool = False, rank: int = 0, create: bool = True) -> None:
         self.directory = Path(directory)
         self.manifest = manifest
         request = manifest["request"]
@@ -140,17 +152,24 @@ class StoreWriter:
         self.dtype = np.dtype(DTYPES[request["dtype"]])
         self.row_bytes = hidden_size * self.dtype.itemsize
         self.hidden_size = hidden_size
+        self.rank = rank
         self.done: set[int] = set()
+        self.mine: set[int] = set()
         existing = self.directory / MANIFEST
         if existing.exists():
             stored = json.loads(existing.read_text(encoding="utf-8"))
             if stored.get("request") == request and all((self.directory / _layer_file(k)).exists()
                                                         for k in self.layers):
-                progress = self.directory / PROGRESS
-                self.done = set(json.loads(progress.read_text())) if progress.exists() else set()
+                for progress in self.directory.glob(PROGRESS_GLOB):
+                    self.done.update(json.loads(progress.read_text()))
+                own = self.directory / _progress_file(rank)
+                self.mine = set(json.loads(own.read_text())) if own.exists() else set()
                 self.manifest = {**stored, **{k: v for k, v in manifest.items() if k not in ("created", "request")}}
                 self._offsets = {k: self._header_offset(k) for k in self.layers}
                 return
+            if not create:
+                raise StoreError(f"Rank {rank} found no store matching its request at {self.directory}: every rank "
+                                 "must run the same command on the same input.")
             if not overwrite:
                 differing = sorted(key for key in set(request) | set(stored.get("request", {}))
                                    if request.get(key) != stored.get("request", {}).get(key))
@@ -159,16 +178,14 @@ class StoreWriter:
                     f"{', '.join(differing) or 'files'}). Choose another output directory, or pass overwrite=True "
                     "(CLI: --overwrite) to replace it."
                 )
-            for stale in self.directory.glob("layer_*.npy"):
+            for stale in [*self.directory.glob("layer_*.npy"), *self.directory.glob(PROGRESS_GLOB)]:
                 stale.unlink()
-            (self.directory / PROGRESS).unlink(missing_ok=True)
         self.directory.mkdir(parents=True, exist_ok=True)
         for layer in self.layers:
             np.lib.format.open_memmap(self.directory / _layer_file(layer), mode="w+", dtype=self.dtype,
                                       shape=(self.n_items, hidden_size)).flush()
         self._offsets = {k: self._header_offset(k) for k in self.layers}
         self.manifest["complete"] = False
-        write_json_atomic(self.directory / PROGRESS, [])
         write_json_atomic(existing, self.manifest)
 
     def _header_offset(self, layer: int) -> int:
@@ -192,7 +209,8 @@ class StoreWriter:
                     handle.seek(self._offsets[layer] + int(row) * self.row_bytes)
                     handle.write(data.tobytes())
         self.done.add(int(batch_id))
-        write_json_atomic(self.directory / PROGRESS, sorted(self.done))
+        self.mine.add(int(batch_id))
+        write_json_atomic(self.directory / _progress_file(self.rank), sorted(self.mine))
 
     def finish(self, extra: Mapping[str, Any]) -> ActivationStore:
         """Mark the store complete, add ``extra`` to the manifest, and open it for reading."""

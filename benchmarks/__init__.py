@@ -1,0 +1,1 @@
+"""Speed and memory measurements against named baselines (run as modules, not as tests)."""

@@ -1,0 +1,87 @@
+"""Extraction under ``torchrun --nproc_per_node 2`` (gloo, CPU) equals the single-process store.
+
+Every process runs one thread, the reference too: BLAS results depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import bertology as bt
+
+TEXTS = [f"item {i} says " + "more words " * (i % 9) for i in range(40)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _torchrun(model_dir: Path, table: Path, out: Path, log_dir: Path, **env: str) -> subprocess.CompletedProcess:
+    log_dir.mkdir(exist_ok=True)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               str(Path(__file__).with_name("distributed_worker.py")), "--no-progress", "extract",
+               "--model", str(model_dir), "--input", str(table), "--out", str(out), "--layers", "all",
+               "--pool", "mean", "--batch-size", "4"]
+    environment = {**os.environ, "BATCH_LOG": str(log_dir), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=240)
+
+
+def _logged(log_dir: Path) -> dict[int, list[int]]:
+    return {rank: [int(b) for b in (log_dir / f"rank{rank}.log").read_text().split()]
+            if (log_dir / f"rank{rank}.log").exists() else [] for rank in (0, 1)}
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_model_dir, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("dist")
+    table = directory / "texts.txt"
+    table.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+    model_dir = tiny_model_dir("bert")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        reference = bt.extract(bt.load_model(str(model_dir)), TEXTS, layers="all", pool="mean", batch_size=4,
+                               store=directory / "single")
+    finally:
+        torch.set_num_threads(threads)
+    return directory, table, model_dir, reference
+
+
+def _assert_identical(store_dir: Path, reference: bt.ActivationStore) -> None:
+    store = bt.ActivationStore(store_dir)
+    assert store.complete and store.manifest["world_size"] == 2
+    for layer in reference.layers:
+        name = f"layer_{layer:02d}.npy"
+        assert (store_dir / name).read_bytes() == (reference.directory / name).read_bytes()
+
+
+def test_two_ranks_write_the_single_process_store(setup):
+    directory, table, model_dir, reference = setup
+    result = _torchrun(model_dir, table, directory / "two", directory / "log-two")
+    assert result.returncode == 0, result.stderr[-2000:]
+    _assert_identical(directory / "two", reference)
+    logged = _logged(directory / "log-two")
+    assert sorted(logged[0] + logged[1]) == list(range(10))
+    assert all(b % 2 == 0 for b in logged[0]) and all(b % 2 == 1 for b in logged[1])
+
+
+def test_killed_rank_rerun_completes_without_redoing_finished_batches(setup):
+    directory, table, model_dir, reference = setup
+    crashed = _torchrun(model_dir, table, directory / "crash", directory / "log-crash", CRASH_RANK="1",
+                        CRASH_AFTER="2")
+    assert crashed.returncode != 0
+    assert not bt.ActivationStore(directory / "crash").complete
+    finished = set()
+    for progress in (directory / "crash").glob("progress-*.json"):
+        finished.update(json.loads(progress.read_text()))
+    assert finished and len(finished) < 10
+    rerun = _torchrun(model_dir, table, directory / "crash", directory / "log-rerun")
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    redone = _logged(directory / "log-rerun")
+    assert not finished & set(redone[0] + redone[1])
+    assert finished | set(redone[0] + redone[1]) == set(range(10))
+    _assert_identical(directory / "crash", reference)
