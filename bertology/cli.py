@@ -13,6 +13,11 @@ from bertology.errors import BertologyError
 
 COMMAND_MODULES = (
     "bertology.extract.cli",
+    "bertology.attention.cli",
+    "bertology.cloze.cli",
+    "bertology.experiments.cli",
+    "bertology.probes.cli",
+    "bertology.attribution.cli",
 )
 
 

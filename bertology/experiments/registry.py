@@ -61,6 +61,11 @@ class StepSpec:
         The step needs a masked-LM head; it is skipped with a clear message otherwise.
     description
         One line for listings and reports.
+    extra
+        Free-form step metadata.
+    types
+        Parameters that accept more than the type of their default, e.g.
+        ``{"layers": (str, int, list)}``.
     """
 
     name: str
@@ -72,6 +77,7 @@ class StepSpec:
     needs_mlm: bool = False
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    types: Mapping[str, tuple[type, ...]] = field(default_factory=dict)
 
 
 STEPS: dict[str, StepSpec] = {}

@@ -1,0 +1,130 @@
+"""Attribute a file of sentences: batched, with a progress bar, resumable, stored for figures."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bertology.attribution.api import attribute, resolve_method
+from bertology.attribution.classifier import Classifier
+from bertology.attribution.result import AttributionResult
+from bertology.data import column, read_table
+from bertology.errors import InputError
+from bertology.progress import progress_bar
+
+logger = logging.getLogger(__name__)
+
+RESULTS_FILE = "attributions.jsonl"
+
+
+def read_sentences(path: str | Path, text_column: str | None = None) -> list[str]:
+    """Sentences of a TXT (one per line), TSV/CSV (column ``sentence`` or ``text``) or JSONL file.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "s.txt"); _ = open(p, "w").write("a b\\nc d\\n")
+    >>> read_sentences(p)
+    ['a b', 'c d']
+    """
+    rows = read_table(path)
+    if text_column is None:
+        text_column = next((name for name in ("sentence", "text") if name in rows[0]), "sentence")
+    return [str(text) for text in column(rows, text_column, path)]
+
+
+def load_results(out_dir: str | Path) -> list[AttributionResult]:
+    """Every result stored by :func:`attribute_file` in ``out_dir``, in sentence then method order.
+
+    Examples
+    --------
+    >>> load_results("runs/attr")  # doctest: +SKIP
+    """
+    path = Path(out_dir) / RESULTS_FILE
+    if not path.exists():
+        raise InputError(f"{path} does not exist: run attribute_file (CLI: bertology attribute) into {out_dir} first.")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records.sort(key=lambda record: (record["index"], record["method"]))
+    return [AttributionResult.from_dict(record["result"]) for record in records]
+
+
+def _finished(path: Path) -> set[tuple[int, str]]:
+    """(sentence index, method) pairs already stored; a line cut by an interruption is dropped from the file."""
+    if not path.exists():
+        return set()
+    kept, done = [], set()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            logger.warning("%s: dropping an unfinished line from an interrupted run", path)
+            continue
+        kept.append(line)
+        done.add((int(record["index"]), record["method"]))
+    if len(kept) != len(lines) or not path.read_text(encoding="utf-8").endswith("\n"):
+        path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+    return done
+
+
+def attribute_file(clf: Classifier, path: str | Path | Sequence[str], out_dir: str | Path,
+                   methods: Sequence[str] = ("integrated_gradients", "lime"), target: str | int | None = None,
+                   options: Mapping[str, Mapping[str, Any]] | None = None, text_column: str | None = None,
+                   progress: bool = True) -> list[AttributionResult]:
+    """Attribute every sentence of a file with several methods; resumable.
+
+    Each finished (sentence, method) result is appended at once as one line of
+    ``out_dir/attributions.jsonl``; a re-run skips those and does the rest. The
+    perturbations of LIME and the interpolation steps of integrated gradients run in
+    batches (see :func:`bertology.attribute`).
+
+    Parameters
+    ----------
+    clf
+        The classifier.
+    path
+        A TXT/TSV/CSV/JSONL file of sentences, or a list of sentences.
+    out_dir
+        Directory for ``attributions.jsonl``.
+    methods
+        Method names (``"integrated_gradients"``/``"ig"``, ``"lime"``).
+    target
+        Label name, index, or ``None`` (each sentence's predicted class).
+    options
+        Per method, keyword options for :func:`bertology.attribute`, e.g.
+        ``{"lime": {"num_samples": 1000, "seed": 0}}``.
+    text_column
+        Column holding the sentence (default ``sentence``, else ``text``).
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    list of AttributionResult
+        All results in ``out_dir`` (this run's and earlier ones').
+
+    Examples
+    --------
+    >>> results = attribute_file(clf, ["a fine film", "dull"], "runs/attr", methods=["lime"])  # doctest: +SKIP
+    """
+    texts = list(path) if not isinstance(path, (str, Path)) else read_sentences(path, text_column)
+    if not texts:
+        raise InputError("No sentences to attribute: give a file with at least one sentence.")
+    names = [resolve_method(method) for method in methods]
+    options = {resolve_method(key): dict(value) for key, value in (options or {}).items()}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / RESULTS_FILE
+    done = _finished(results_path)
+    todo = [(i, name) for i in range(len(texts)) for name in names if (i, name) not in done]
+    if done:
+        logger.info("%s: %d results already there, %d to go", results_path, len(done), len(todo))
+    with open(results_path, "a", encoding="utf-8") as handle:
+        for index, name in progress_bar(todo, desc="attribute", unit="explanation", progress=progress):
+            result = attribute(clf, texts[index], method=name, target=target, **options.get(name, {}))
+            handle.write(json.dumps({"index": index, "method": name, "result": result.to_dict()}) + "\n")
+            handle.flush()
+    return load_results(out)

@@ -1,0 +1,150 @@
+"""Step cache: what identifies a step's inputs, and the done marker that makes a step reusable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bertology.experiments.config import StepConfig, resolve_data_path
+from bertology.extract.store import write_json_atomic
+from bertology.manifest import content_hash
+from bertology.models.loading import (_WEIGHT_FILES, MINILM_ALIAS, MINILM_REVISION, MINILM_SOURCE,
+                                      MINILM_WEIGHTS_SHA256, file_sha256)
+
+MARKER = "step.json"
+FIGURES_DIR = "figures"
+
+
+def model_identity(name: str) -> dict[str, Any]:
+    """Who the model is, found without loading it: name, revision and weights hash where knowable.
+
+    Parameters
+    ----------
+    name
+        ``"minilm"``, a local directory, or a hub id.
+
+    Returns
+    -------
+    dict
+        ``name``, ``source``, ``revision``, ``weights_sha256`` (``None`` when unknown before loading).
+
+    Examples
+    --------
+    >>> model_identity("minilm")["weights_sha256"][:8]
+    '53aa5117'
+    """
+    if name == MINILM_ALIAS:
+        return {"name": name, "source": MINILM_SOURCE, "revision": MINILM_REVISION,
+                "weights_sha256": MINILM_WEIGHTS_SHA256}
+    path = Path(name).expanduser()
+    if path.is_dir():
+        weights = next((path / f for f in _WEIGHT_FILES if (path / f).exists()), None)
+        return {"name": name, "source": str(path.resolve()), "revision": None,
+                "weights_sha256": file_sha256(weights) if weights else None}
+    return {"name": name, "source": name, "revision": None, "weights_sha256": None}
+
+
+def path_hash(path: Path) -> str:
+    """SHA-256 of a file, or of a directory's ``(relative path, file hash)`` list.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / "a.txt").write_text("x")
+    >>> path_hash(d) == path_hash(d), len(path_hash(d / "a.txt"))
+    (True, 64)
+    """
+    if path.is_file():
+        return file_sha256(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    return content_hash([[p.relative_to(path).as_posix(), file_sha256(p)] for p in files])
+
+
+def data_hashes(step: StepConfig, data_root: Path) -> dict[str, dict[str, str]]:
+    """``{param: {"path", "sha256"}}`` for each data path a step was given.
+
+    Examples
+    --------
+    >>> from bertology.experiments.registry import StepSpec
+    >>> spec = StepSpec("s", {"input": None}, run=print, figures=list, data_params=("input",))
+    >>> data_hashes(StepConfig("s", spec, {"input": None}), Path("."))
+    {}
+    """
+    hashes = {}
+    for key in step.spec.data_params:
+        value = step.params.get(key)
+        if value:
+            path = resolve_data_path(value, data_root)
+            hashes[key] = {"path": str(path), "sha256": path_hash(path)}
+    return hashes
+
+
+def step_key(step: StepConfig, model: dict[str, Any], data: dict[str, Any], seed: int) -> str:
+    """The cache key of a step: its parameters, the model's identity, its input hashes and the seed.
+
+    Examples
+    --------
+    >>> from bertology.experiments.registry import StepSpec
+    >>> spec = StepSpec("s", {"n": 1}, run=print, figures=list)
+    >>> a = step_key(StepConfig("s", spec, {"n": 1}), {"name": "minilm"}, {}, 0)
+    >>> a == step_key(StepConfig("s", spec, {"n": 2}), {"name": "minilm"}, {}, 0)
+    False
+    """
+    from bertology import __version__
+
+    identity = {key: model.get(key) for key in ("name", "revision", "weights_sha256")}
+    return content_hash({"step": step.name, "kind": step.spec.name, "params": step.params, "model": identity, "data": data,
+                         "seed": seed, "bertology": __version__})
+
+
+def read_marker(step_dir: Path) -> dict[str, Any] | None:
+    """The step's marker (``None`` when absent or unreadable).
+
+    Examples
+    --------
+    >>> read_marker(Path("/nonexistent")) is None
+    True
+    """
+    try:
+        return json.loads((step_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def write_marker(step_dir: Path, payload: dict[str, Any]) -> None:
+    """Write the step's marker atomically (the last thing a finished step writes).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); write_marker(d, {"status": "done"}); read_marker(d)["status"]
+    'done'
+    """
+    step_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(step_dir / MARKER, payload)
+
+
+def result_files(step_dir: Path) -> list[str]:
+    """Every file a step wrote, relative to its directory, figures and the marker excluded.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / "t.csv").write_text("a\\n1\\n"); result_files(d)
+    ['t.csv']
+    """
+    return sorted(p.relative_to(step_dir).as_posix() for p in step_dir.rglob("*")
+                  if p.is_file() and p.name != MARKER and not p.name.startswith(".")
+                  and p.relative_to(step_dir).parts[0] != FIGURES_DIR)
+
+
+def missing_files(step_dir: Path, files: list[str]) -> list[str]:
+    """The listed files that are no longer on disk.
+
+    Examples
+    --------
+    >>> missing_files(Path("/nonexistent"), ["a.csv"])
+    ['a.csv']
+    """
+    return [name for name in files if not (step_dir / name).is_file()]

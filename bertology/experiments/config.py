@@ -1,0 +1,301 @@
+"""Experiment configs: read TOML, apply ``--set`` overrides, validate everything before a model loads."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bertology.errors import InputError
+from bertology.experiments.registry import STEPS, StepSpec
+
+TOP_LEVEL_KEYS = {"model": str, "seed": int, "out": str, "device": str, "data": dict, "steps": dict}
+DATA_KEYS = {"root": str}
+DEFAULT_MODEL = "minilm"
+STEP_KEY = "step"
+SHIPPED_PREFIX = "shipped:"
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "shipped"
+
+
+@dataclass
+class StepConfig:
+    """One ``[steps.<name>]`` table after validation: the spec and its parameters with defaults filled in.
+
+    ``name`` is the table name (and the step's directory in the run); the table's optional
+    ``step`` key picks the registered step, so one step can run twice with different
+    parameters (``[steps.sst2_cls] step = "probe"``).
+    """
+
+    name: str
+    spec: StepSpec
+    params: dict[str, Any]
+
+
+@dataclass
+class ExperimentConfig:
+    """A validated experiment.
+
+    Attributes
+    ----------
+    model
+        Model name, local path, hub id, or ``"minilm"``.
+    seed
+        Seed for every step.
+    out
+        Run directory.
+    device
+        Device for the model (``None``: automatic).
+    data_root
+        Directory that relative data paths are resolved against.
+    steps
+        Steps in the order of their tables.
+    raw
+        The config as run (overrides applied, defaults filled in), for the manifest.
+    source
+        The TOML file it came from, if any.
+    """
+
+    model: str
+    seed: int
+    out: Path
+    device: str | None
+    data_root: Path
+    steps: list[StepConfig]
+    raw: dict[str, Any]
+    source: Path | None = None
+    overrides: list[str] = field(default_factory=list)
+
+
+def parse_value(text: str) -> Any:
+    """Read an override value as a TOML literal, falling back to the plain string.
+
+    Examples
+    --------
+    >>> parse_value("3"), parse_value("[1, 2]"), parse_value("true"), parse_value("bert-base-uncased")
+    (3, [1, 2], True, 'bert-base-uncased')
+    """
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(config: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``config`` with ``key=value`` overrides applied (dotted keys reach into tables).
+
+    Parameters
+    ----------
+    config
+        The config as read from TOML.
+    overrides
+        Strings such as ``"data.root=/data"``, ``"model=bert-base-uncased"``, ``"steps.probe.cv=3"``.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    InputError
+        For an override without ``=`` or one that would replace a table by a value.
+
+    Examples
+    --------
+    >>> apply_overrides({"seed": 0, "steps": {"probe": {"cv": 5}}}, ["seed=1", "steps.probe.cv=3"])
+    {'seed': 1, 'steps': {'probe': {'cv': 3}}}
+    """
+    result = copy.deepcopy(dict(config))
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(f"Cannot read override {override!r}: write it as key=value, e.g. steps.probe.cv=3.")
+        parts = key.split(".")
+        table = result
+        for depth, part in enumerate(parts[:-1]):
+            child = table.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise InputError(f"Override {override!r}: {'.'.join(parts[:depth + 1])} is a value, not a table.")
+            table = child
+        table[parts[-1]] = parse_value(text.strip())
+    return result
+
+
+def _type_name(expected: type) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            list: "a list", dict: "a table"}.get(expected, expected.__name__)
+
+
+def _matches(value: Any, expected: type) -> bool:
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected in (list, tuple):
+        return isinstance(value, (list, tuple))
+    return isinstance(value, expected)
+
+
+def _check_keys(table: Mapping[str, Any], allowed: Mapping[str, Any], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise InputError(f"Unknown key {where}{key!r}: allowed keys are {', '.join(sorted(allowed)) or 'none'}.")
+
+
+def _check_step(name: str, table: Any, data_root: Path) -> StepConfig:
+    if not isinstance(table, dict):
+        raise InputError(f"steps.{name} must be a table of parameters, got {table!r}.")
+    table = dict(table)
+    kind = table.pop(STEP_KEY, name)
+    if kind not in STEPS:
+        where = f"[steps.{name}]" if kind == name else f"[steps.{name}] {STEP_KEY} = {kind!r}"
+        raise InputError(f"Unknown step {where}: available steps are {', '.join(sorted(STEPS)) or 'none'}.")
+    spec = STEPS[kind]
+    _check_keys(table, spec.defaults, f"in [steps.{name}]: ")
+    for key in spec.required:
+        if table.get(key) in (None, ""):
+            raise InputError(f"[steps.{name}] needs {key!r}: add {key} = ... to the table "
+                             f"or --set steps.{name}.{key}=...")
+    params = {**copy.deepcopy(dict(spec.defaults)), **table}
+    for key, value in table.items():
+        default = spec.defaults[key]
+        allowed = tuple(spec.types.get(key, ())) or ((type(default),) if default is not None else ())
+        if not allowed or value is None:
+            continue
+        if not any(_matches(value, expected) for expected in allowed):
+            raise InputError(f"[steps.{name}] {key} = {value!r} has the wrong type: expected "
+                             f"{' or '.join(_type_name(t) for t in allowed)} (default {default!r}).")
+    for key in spec.data_params:
+        value = params.get(key)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise InputError(f"[steps.{name}] {key} = {value!r} must be a path (a string).")
+        path = resolve_data_path(value, data_root)
+        if not path.exists():
+            raise InputError(f"[steps.{name}] {key}: data path {path} does not exist. Fix the path, or set the data "
+                             f"root it is relative to with [data] root = ... or --set data.root=DIR.")
+    return StepConfig(name, spec, params)
+
+
+def resolve_data_path(value: str | Path, data_root: Path) -> Path:
+    """An input path as a step will read it: absolute as given, relative ones under ``data_root``.
+
+    ``shipped:NAME`` names a file of the data bertology ships (``bertology/data/shipped``).
+
+    Examples
+    --------
+    >>> resolve_data_path("a.tsv", Path("/data")).as_posix(), resolve_data_path("/x/b.tsv", Path("/data")).as_posix()
+    ('/data/a.tsv', '/x/b.tsv')
+    >>> resolve_data_path("shipped:sst2_sample.tsv", Path("/data")).name
+    'sst2_sample.tsv'
+    """
+    if str(value).startswith(SHIPPED_PREFIX):
+        return SHIPPED_DIR / str(value)[len(SHIPPED_PREFIX):]
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else data_root / path
+
+
+def validate_config(raw: Mapping[str, Any], source: Path | None = None,
+                    overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """Check a config dict completely; nothing here loads a model.
+
+    Parameters
+    ----------
+    raw
+        The config after overrides.
+    source
+        The TOML file it came from (its stem names the default run directory).
+    overrides
+        The overrides that were applied (recorded in the manifest).
+
+    Returns
+    -------
+    ExperimentConfig
+
+    Raises
+    ------
+    InputError
+        Naming the key and the allowed values or type: unknown keys or steps, wrong
+        types, missing required parameters, missing data paths, no steps.
+
+    Examples
+    --------
+    >>> import bertology.experiments.steps
+    >>> validate_config({"model": "minilm", "steps": {"attention": {}}}).steps[0].name
+    'attention'
+    """
+    _check_keys(raw, TOP_LEVEL_KEYS, "")
+    for key, expected in TOP_LEVEL_KEYS.items():
+        if key in raw and not _matches(raw[key], expected):
+            raise InputError(f"{key} = {raw[key]!r} has the wrong type: expected {_type_name(expected)}.")
+    data = raw.get("data", {})
+    _check_keys(data, DATA_KEYS, "in [data]: ")
+    if "root" in data and not isinstance(data["root"], str):
+        raise InputError(f"data.root = {data['root']!r} has the wrong type: expected a string (a directory).")
+    data_root = Path(data.get("root", ".")).expanduser().resolve()
+    if "root" in data and not data_root.is_dir():
+        raise InputError(f"data.root: directory {data_root} does not exist. Point it at your data, "
+                         f"e.g. --set data.root=/data/CoarseWSD-20.")
+    tables = raw.get("steps", {})
+    if not tables:
+        raise InputError(f"The config has no steps: add at least one [steps.<name>] table "
+                         f"(available: {', '.join(sorted(STEPS)) or 'none'}).")
+    steps = [_check_step(name, table, data_root) for name, table in tables.items()]
+    default_out = f"runs/{source.stem}" if source is not None else "runs/experiment"
+    as_run = {"model": raw.get("model", DEFAULT_MODEL), "seed": raw.get("seed", 0),
+              "out": raw.get("out", default_out), "device": raw.get("device"),
+              "data": {"root": str(data_root)},
+              "steps": {step.name: {**({STEP_KEY: step.spec.name} if step.spec.name != step.name else {}),
+                                    **step.params} for step in steps}}
+    return ExperimentConfig(model=as_run["model"], seed=as_run["seed"], out=Path(as_run["out"]).expanduser(),
+                            device=as_run["device"], data_root=data_root, steps=steps, raw=as_run,
+                            source=source, overrides=list(overrides))
+
+
+def load_config(config: str | Path | Mapping[str, Any], overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """Read a TOML file (or take a dict), apply overrides and validate.
+
+    Parameters
+    ----------
+    config
+        Path to a TOML file, or the same structure as a dict.
+    overrides
+        ``key=value`` strings (see :func:`apply_overrides`).
+
+    Returns
+    -------
+    ExperimentConfig
+
+    Raises
+    ------
+    InputError
+        Missing or malformed file, or anything :func:`validate_config` rejects.
+
+    Examples
+    --------
+    >>> import bertology.experiments.steps
+    >>> cfg = load_config({"steps": {"attention": {}}}, ["model=bert-base-uncased", "seed=3"])
+    >>> cfg.model, cfg.seed
+    ('bert-base-uncased', 3)
+    """
+    import bertology.experiments.steps  # noqa: F401  (registers every step)
+
+    source = None
+    if isinstance(config, Mapping):
+        raw = dict(config)
+    else:
+        source = Path(config)
+        if not source.is_file():
+            raise InputError(f"Experiment config {source} does not exist: give a TOML file such as "
+                             f"experiments/quickstart.toml.")
+        try:
+            raw = tomllib.loads(source.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise InputError(f"{source} is not valid TOML: {error}.") from None
+    return validate_config(apply_overrides(raw, overrides), source=source, overrides=overrides)

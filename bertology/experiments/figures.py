@@ -1,0 +1,60 @@
+"""Re-render every figure of a stored run from its result files; no model is loaded."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from bertology.errors import StoreError
+from bertology.experiments.cache import FIGURES_DIR, read_marker, write_marker
+from bertology.experiments.registry import STEPS
+from bertology.experiments.results import Run
+
+logger = logging.getLogger(__name__)
+
+
+def render_run_figures(run_dir: str | Path) -> dict[str, list[Path]]:
+    """Regenerate the figures of every finished step of a run (vector PDF + PNG).
+
+    Each step's ``figures(out_dir)`` reads only that step's stored tables and arrays.
+
+    Parameters
+    ----------
+    run_dir
+        The run directory (the config's ``out``).
+
+    Returns
+    -------
+    dict
+        ``{step: [written files]}`` for steps that have results (skipped steps are left out).
+
+    Raises
+    ------
+    StoreError
+        When ``run_dir`` is not a run, or a step's results are missing or it is unknown.
+
+    Examples
+    --------
+    >>> render_run_figures("runs/quickstart")  # doctest: +SKIP
+    {'probe': [PosixPath('runs/quickstart/probe/figures/accuracy_by_layer.pdf'), ...], ...}
+    """
+    import bertology.experiments.steps  # noqa: F401  (registers every step)
+
+    run = Run.load(run_dir)
+    written: dict[str, list[Path]] = {}
+    for name, result in run.results.items():
+        if result.status not in ("done", "cached"):
+            continue
+        kind = run.manifest["steps"][name].get("kind", name)
+        if kind not in STEPS:
+            raise StoreError(f"Run {run.directory} has results of step {kind!r}, which this bertology does not "
+                             f"know (known: {', '.join(sorted(STEPS))}).")
+        marker = read_marker(result.directory)
+        if marker is None or marker.get("status") != "done":
+            raise StoreError(f"Step {name!r} of {run.directory} has no finished results: run the experiment again.")
+        files = [Path(p) for p in STEPS[kind].figures(result.directory)]
+        write_marker(result.directory, {**marker, FIGURES_DIR: [p.relative_to(result.directory).as_posix()
+                                                                for p in files]})
+        logger.info("%s: %d figure files", name, len(files))
+        written[name] = files
+    return written

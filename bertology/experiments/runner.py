@@ -1,0 +1,258 @@
+"""Run an experiment: each step in order, reusing finished steps, with a manifest of everything."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from bertology.errors import ModelError
+from bertology.experiments.cache import (FIGURES_DIR, data_hashes, missing_files, model_identity, read_marker,
+                                         result_files, step_key, write_marker)
+from bertology.experiments.config import ExperimentConfig, StepConfig, load_config
+from bertology.experiments.registry import StepContext
+from bertology.experiments.results import RUN_MANIFEST, Run
+from bertology.extract.store import write_json_atomic
+from bertology.manifest import package_versions
+from bertology.models import LoadedModel, load_model
+
+logger = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class ModelLoader:
+    """Loads the run's model on first request, once per head.
+
+    Parameters
+    ----------
+    name
+        Model name, path or ``"minilm"``.
+    device
+        Device, or ``None`` for automatic.
+
+    Examples
+    --------
+    >>> loader = ModelLoader("minilm")
+    >>> loader.loaded
+    False
+    >>> loader().num_layers, loader.loaded
+    (6, True)
+    """
+
+    def __init__(self, name: str, device: str | None = None) -> None:
+        self.name = name
+        self.device = device
+        self._models: dict[str, LoadedModel] = {}
+
+    @property
+    def loaded(self) -> bool:
+        """Whether any model has been loaded."""
+        return bool(self._models)
+
+    def __call__(self, head: str = "base") -> LoadedModel:
+        if head not in self._models:
+            logger.info("loading %s (head=%s)", self.name, head)
+            self._models[head] = load_model(self.name, head=head, device=self.device)
+        return self._models[head]
+
+    def describe(self) -> dict[str, Any] | None:
+        """The first loaded model's :meth:`~bertology.LoadedModel.describe`, or ``None``."""
+        return next(iter(self._models.values())).describe() if self._models else None
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _reusable(marker: dict[str, Any] | None, key: str, step_dir: Path) -> bool:
+    return (marker is not None and marker.get("key") == key and marker.get("status") in ("done", "skipped")
+            and not missing_files(step_dir, list(marker.get("files", []))))
+
+
+def _refresh_figures(step: StepConfig, step_dir: Path, marker: dict[str, Any]) -> None:
+    if marker["status"] == "done" and missing_files(step_dir, list(marker.get(FIGURES_DIR, []))):
+        logger.info("%s: re-rendering missing figures from stored results", step.name)
+        figures = step.spec.figures(step_dir)
+        names = [Path(p).relative_to(step_dir).as_posix() for p in figures]
+        write_marker(step_dir, {**marker, FIGURES_DIR: names})
+
+
+def _mlm_missing(step: StepConfig, loader: ModelLoader) -> str | None:
+    """Why a step that needs an MLM head cannot run with this model (``None`` if it can)."""
+    try:
+        loader("mlm")
+    except ModelError as error:
+        loader("base")
+        logger.debug("%s: no MLM head: %s", step.name, error)
+        return (f"skipped: step {step.name!r} needs a masked-LM head and model {loader.name!r} has none; "
+                f"run it with a model trained with one, e.g. --set model=bert-base-uncased.")
+    return None
+
+
+def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, identity: dict[str, Any],
+             force: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Run one step, or reuse its stored results; return its manifest entry.
+
+    Parameters
+    ----------
+    step
+        The validated step.
+    config
+        The whole experiment (run directory, data root, seed).
+    loader
+        The run's lazy model loader.
+    identity
+        :func:`~bertology.experiments.cache.model_identity` of the run's model.
+    force
+        Redo the step even when its stored results match.
+    progress
+        Show progress bars inside the step.
+
+    Returns
+    -------
+    dict
+        ``status`` (``done``, ``cached``, ``skipped``), ``reason``, ``key``, times, ``elapsed_s``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bertology.experiments.config import load_config
+    >>> cfg = load_config({"out": tempfile.mkdtemp(),
+    ...                    "steps": {"extract": {"input": "shipped:sst2_sample.tsv", "layers": "6"}}})
+    >>> loader = ModelLoader(cfg.model)
+    >>> run_step(cfg.steps[0], cfg, loader, model_identity(cfg.model), progress=False)["status"]
+    'done'
+    >>> run_step(cfg.steps[0], cfg, loader, model_identity(cfg.model), progress=False)["status"]
+    'cached'
+    """
+    step_dir = config.out / step.name
+    data = data_hashes(step, config.data_root)
+    key = step_key(step, identity, data, config.seed)
+    marker = read_marker(step_dir)
+    entry: dict[str, Any] = {"kind": step.spec.name, "key": key, "data": data, "params": step.params}
+    if not force and _reusable(marker, key, step_dir):
+        _refresh_figures(step, step_dir, marker)
+        logger.info("%s: reusing stored results (%s)", step.name, marker["status"])
+        status = "cached" if marker["status"] == "done" else "skipped"
+        return {**entry, "status": status, "reason": marker.get("reason", ""), "cached": True,
+                "elapsed_s": 0.0, "computed_elapsed_s": marker.get("elapsed_s")}
+    resumable = marker is not None and marker.get("key") == key and marker.get("status") == "running"
+    if step_dir.exists() and (force or not resumable):
+        shutil.rmtree(step_dir)
+    started, clock = _now(), time.perf_counter()
+    write_marker(step_dir, {"status": "running", "key": key, "started": started})
+    reason = _mlm_missing(step, loader) if step.spec.needs_mlm else None
+    if reason:
+        logger.info("%s", reason)
+        write_marker(step_dir, {"status": "skipped", "key": key, "reason": reason, "files": [], FIGURES_DIR: [],
+                                "started": started, "finished": _now()})
+        return {**entry, "status": "skipped", "reason": reason, "cached": False, "started": started,
+                "finished": _now(), "elapsed_s": round(time.perf_counter() - clock, 3)}
+    logger.info("%s: running%s", step.name, " (resuming)" if resumable else "")
+    _seed_everything(config.seed)
+    params = {**step.params, **{key: value["path"] for key, value in data.items()}}
+    context = StepContext(params=params, out_dir=step_dir, data_root=config.data_root,
+                          seed=config.seed, progress=progress, get_model=loader)
+    step.spec.run(context)
+    figures = [Path(p).relative_to(step_dir).as_posix() for p in step.spec.figures(step_dir)]
+    elapsed = round(time.perf_counter() - clock, 3)
+    finished = _now()
+    write_marker(step_dir, {"status": "done", "key": key, "files": result_files(step_dir), FIGURES_DIR: figures,
+                            "started": started, "finished": finished, "elapsed_s": elapsed})
+    return {**entry, "status": "done", "reason": "", "cached": False, "started": started, "finished": finished,
+            "elapsed_s": elapsed}
+
+
+def _previous_model(out: Path, identity: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        model = json.loads((out / RUN_MANIFEST).read_text(encoding="utf-8")).get("model")
+    except (OSError, json.JSONDecodeError):
+        return None
+    same = model and all(model.get(k) == identity.get(k) for k in ("revision", "weights_sha256")) \
+        and model.get("name") == identity["name"]
+    return model if same else None
+
+
+def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[str] = (), force: bool = False,
+                   progress: bool = True) -> Run:
+    """Run every step of an experiment config; finished steps are reused, the manifest records all.
+
+    The config is validated completely (unknown keys, wrong types, missing required
+    parameters or data paths) before any model loads. A step whose cache key (its
+    parameters, the model's identity, its input data hashes and the seed) matches a
+    finished step in the run directory, with every result file present, is reused; an
+    interrupted step is resumed in place; ``force`` redoes every step. Steps get their
+    data parameters as absolute paths (relative ones resolved against ``[data] root``,
+    ``shipped:NAME`` against the data bertology ships).
+
+    Parameters
+    ----------
+    config
+        Path to a TOML config, or the same structure as a dict.
+    overrides
+        ``key=value`` strings with dotted keys (``"steps.probe.cv=3"``, ``"data.root=/data"``).
+    force
+        Redo every step.
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    Run
+        ``run.results[step].to_frame()``, ``run.manifest``.
+
+    Raises
+    ------
+    InputError
+        For an invalid config (before any model is loaded).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> run = run_experiment({"model": "minilm", "out": out,
+    ...                       "steps": {"attention": {"batch_size": 8}}}, progress=False)  # doctest: +SKIP
+    >>> run.results["attention"].status  # doctest: +SKIP
+    'done'
+    """
+    cfg = load_config(config, overrides)
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    identity = model_identity(cfg.model)
+    previous_model = _previous_model(cfg.out, identity)
+    loader = ModelLoader(cfg.model, cfg.device)
+    manifest: dict[str, Any] = {
+        "config": cfg.raw, "config_file": str(cfg.source) if cfg.source else None, "overrides": cfg.overrides,
+        "model": previous_model or identity, "seed": cfg.seed, "data_root": str(cfg.data_root),
+        "packages": package_versions(), "started": _now(), "finished": None, "force": force,
+        "step_order": [step.name for step in cfg.steps], "steps": {},
+    }
+    clock = time.perf_counter()
+    for step in cfg.steps:
+        try:
+            manifest["steps"][step.name] = run_step(step, cfg, loader, identity, force=force, progress=progress)
+        except BaseException as error:
+            manifest["steps"][step.name] = {"status": "failed", "reason": f"{type(error).__name__}: {error}"}
+            manifest["model"] = loader.describe() or manifest["model"]
+            write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
+            raise
+        manifest["model"] = loader.describe() or manifest["model"]
+        write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
+    manifest["finished"] = _now()
+    manifest["elapsed_s"] = round(time.perf_counter() - clock, 3)
+    manifest["model_loaded"] = loader.loaded
+    write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
+    return Run.load(cfg.out)

@@ -1,0 +1,61 @@
+"""MiniLM + an SST-2 CLS probe: probe classifier, IG against captum, LIME, faithfulness, end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from captum.attr import LayerIntegratedGradients
+from sklearn.linear_model import LogisticRegression
+
+import bertology as bt
+from bertology.extract import extract
+from bertology.attribution.runner import train_probe_classifier
+from bertology.data.loaders import load_sst2
+from bertology.probes.estimator import LinearProbe
+
+
+@pytest.fixture(scope="module")
+def sst2_features(minilm):
+    data = load_sst2()
+    return data, extract(minilm, data.texts, layers=-1, pool="cls", progress=False)[6]
+
+
+def test_probe_classifier_matches_the_fitted_probes(minilm, sst2_features):
+    data, features = sst2_features
+    for probe in (LogisticRegression(max_iter=1000).fit(features, data.labels), LinearProbe().fit(features,
+                                                                                                 data.labels)):
+        clf = bt.Classifier.from_probe(minilm, probe, labels=data.label_names)
+        np.testing.assert_allclose(clf.predict_proba(data.texts[:16]), probe.predict_proba(features[:16]), atol=1e-4)
+
+
+def test_ig_on_minilm_probe_equals_captum_and_is_complete(minilm, sst2_features):
+    data, features = sst2_features
+    clf = bt.Classifier.from_probe(minilm, LinearProbe().fit(features, data.labels), labels=data.label_names)
+    text = "I loved the film"
+    result = bt.attribute(clf, text, target="positive", n_steps=32)
+    ids = torch.tensor([minilm.tokenizer(text)["input_ids"]])
+    mask = torch.ones_like(ids)
+    reference = torch.tensor([[101] + [0] * (ids.shape[1] - 2) + [102]])
+    expected = LayerIntegratedGradients(clf.probabilities, minilm.model.embeddings.word_embeddings).attribute(
+        ids, baselines=reference, additional_forward_args=(mask,), target=1, n_steps=32)
+    torch.testing.assert_close(torch.tensor(result.token_scores, dtype=torch.float32), expected.sum(-1)[0])
+    with torch.no_grad():
+        gap = (clf.probabilities(ids, mask) - clf.probabilities(reference, mask))[0, 1].item()
+    assert abs(sum(result.token_scores) - gap) <= abs(result.delta) + 1e-5
+    assert abs(result.delta) < 0.05
+    assert result.word_frame().set_index("word").loc["loved", "rank"] == 1
+
+
+def test_end_to_end_with_trained_probe(minilm, tmp_path):
+    clf = train_probe_classifier(minilm, progress=False)
+    assert clf.description["probe_train_accuracy"] > 0.8
+    texts = ["a gorgeous , witty film .", "the plot is dull and the acting is awful ."]
+    results = [bt.attribute(clf, t, n_steps=16) for t in texts]
+    results += [bt.attribute(clf, t, method="lime", num_samples=200, seed=0) for t in texts]
+    assert [r.target for r in results[:2]] == ["positive", "negative"]
+    faith = bt.faithfulness(clf, results)
+    summary = faith.summary().set_index("method")
+    assert set(summary.index) == {"integrated_gradients", "lime"}
+    assert (summary["aopc_comprehensiveness"] > 0).all()
+    assert len(faith.agreement) == 2 and faith.agreement["spearman"].between(-1, 1).all()

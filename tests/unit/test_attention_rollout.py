@@ -1,0 +1,88 @@
+"""Attention rollout (Abnar & Zuidema 2020) against a hand computation, and head-averaged maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bertology as bt
+from bertology.attention import AttentionMaps, head_mean_attention, rollout, sentence_attention
+from bertology.errors import InputError
+
+
+def test_two_layer_rollout_equals_hand_computation():
+    # layer 0: head 0 attends to token 0, head 1 to itself; layer 1: both heads attend to token 1.
+    layer0 = np.array([[[1, 0], [1, 0]], [[1, 0], [0, 1]]], dtype=float)
+    layer1 = np.array([[[0, 1], [0, 1]], [[0, 1], [0, 1]]], dtype=float)
+    result = rollout(np.stack([layer0, layer1]))
+    # mean heads: L0 = [[1, 0], [.5, .5]]; A'0 = .5 L0 + .5 I = [[1, 0], [.25, .75]] (rows sum to 1).
+    a0 = np.array([[1.0, 0.0], [0.25, 0.75]])
+    # L1 = [[0, 1], [0, 1]]; A'1 = [[.5, .5], [0, 1]].
+    a1 = np.array([[0.5, 0.5], [0.0, 1.0]])
+    np.testing.assert_allclose(result[0], a0)
+    # R1 = A'1 @ A'0 = [[.5 + .125, .375], [.25, .75]].
+    np.testing.assert_allclose(result[1], [[0.625, 0.375], [0.25, 0.75]])
+    np.testing.assert_allclose(result[1], a1 @ a0)
+
+
+def test_rollout_renormalises_rows_of_unnormalised_input():
+    patterns = np.full((1, 2, 3, 3), 2.0)
+    np.testing.assert_allclose(rollout(patterns).sum(-1), 1.0)
+
+
+def test_rollout_rejects_non_square_patterns():
+    with pytest.raises(InputError, match="query == key"):
+        rollout(np.ones((1, 1, 2, 3)))
+
+
+def test_attention_rollout_of_a_real_sentence_pair(minilm):
+    pair = ("Is the bank open?", "No, it is closed.")
+    maps = bt.attention_rollout(minilm, pair)
+    attention = sentence_attention(minilm, pair)
+    assert maps.kind == "rollout" and maps.tokens == attention.tokens
+    assert attention.is_pair and attention.segments.tolist() == [0] * 7 + [1] * 7
+    np.testing.assert_allclose(maps.maps, rollout(attention.patterns), atol=1e-6)
+    np.testing.assert_allclose(maps.maps.sum(-1), 1.0, atol=1e-5)
+
+
+def test_head_mean_attention_is_the_mean_over_heads(minilm):
+    maps = head_mean_attention(minilm, "The bank is closed.")
+    attention = sentence_attention(minilm, "The bank is closed.")
+    assert maps.kind == "mean"
+    np.testing.assert_allclose(maps.maps, attention.patterns.mean(axis=1), atol=1e-6)
+
+
+def test_attention_maps_table_save_load_plot(tmp_path):
+    maps = AttentionMaps(["[CLS]", "hi", "[SEP]"], np.stack([np.eye(3), np.full((3, 3), 1 / 3)]), "rollout")
+    frame = maps.to_frame()
+    assert len(frame) == 18
+    row = frame[(frame["layer"] == 0) & (frame["query"] == 1) & (frame["key"] == 1)].iloc[0]
+    assert row["query_token"] == "hi" and row["weight"] == 1.0
+    loaded = AttentionMaps.load(maps.save(tmp_path / "r.json"))
+    np.testing.assert_array_equal(loaded.maps, maps.maps)
+    assert loaded.tokens == maps.tokens and loaded.kind == "rollout"
+    assert maps.plot().axes[0].get_title() == "rollout, layer 1"
+
+
+def test_sentence_attention_rejects_bad_text(minilm):
+    for bad in ("", ("a", ""), ("a", "b", "c"), 3):
+        with pytest.raises(InputError):
+            sentence_attention(minilm, bad)
+    with pytest.raises(InputError, match="shorten"):
+        sentence_attention(minilm, "bank " * 600)
+
+
+def test_sentence_attention_save_load(tmp_path, minilm):
+    attention = sentence_attention(minilm, ("Is it open?", "Yes."))
+    loaded = type(attention).load(attention.save(tmp_path / "a"))
+    assert loaded.tokens == attention.tokens and loaded.is_pair
+    np.testing.assert_array_equal(loaded.patterns, attention.patterns)
+
+
+def test_every_architecture_gives_pair_rollout(tiny_model, arch):
+    model = tiny_model(arch)
+    maps = bt.attention_rollout(model, ("the bank is closed", "the river is blue"))
+    assert maps.maps.shape[0] == model.num_layers
+    np.testing.assert_allclose(maps.maps.sum(-1), 1.0, atol=1e-5)
+    attention = sentence_attention(model, ("the bank is closed", "the river is blue"))
+    assert attention.is_pair and attention.segments[0] == 0 and attention.segments[-1] == 1

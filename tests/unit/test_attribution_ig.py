@@ -1,0 +1,115 @@
+"""Integrated gradients: identical to a direct captum call, completeness, baselines, word sums, architectures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from captum.attr import LayerIntegratedGradients
+
+import bertology as bt
+from bertology.attribution.classifier import word_embeddings
+from bertology.attribution.ig import baseline_ids
+from bertology.errors import InputError, ModelError
+
+TEXT = "the film was great and the boys loved it"
+
+
+@pytest.fixture(scope="module")
+def bert_clf(tiny_model):
+    return bt.Classifier.from_pretrained(tiny_model("bert", "classifier"))
+
+
+def test_ig_equals_direct_captum_call_and_completeness(bert_clf):
+    result = bt.attribute(bert_clf, TEXT, target="positive", n_steps=20, internal_batch_size=7)
+    ids = torch.tensor([bert_clf.tokenizer(TEXT)["input_ids"]])
+    mask = torch.ones_like(ids)
+    reference = ids.clone()
+    reference[0, 1:-1] = bert_clf.tokenizer.pad_token_id
+    lig = LayerIntegratedGradients(bert_clf.probabilities, bert_clf.network.hf_model.bert.embeddings.word_embeddings)
+    expected, delta = lig.attribute(ids, baselines=reference, additional_forward_args=(mask,), target=1, n_steps=20,
+                                    internal_batch_size=7, return_convergence_delta=True)
+    torch.testing.assert_close(torch.tensor(result.token_scores, dtype=torch.float32), expected.sum(-1)[0].detach())
+    assert result.delta == pytest.approx(float(delta), abs=1e-6)
+    with torch.no_grad():
+        p_x = bert_clf.probabilities(ids, mask)[0, 1].item()
+        p_b = bert_clf.probabilities(reference, mask)[0, 1].item()
+    assert result.probability == pytest.approx(p_x, abs=1e-6)
+    assert result.parameters["baseline_probability"] == pytest.approx(p_b, abs=1e-6)
+    total = sum(result.token_scores)
+    assert abs(total - (p_x - p_b)) <= abs(result.delta) + 1e-5
+    assert total == pytest.approx(p_x - p_b + result.delta, abs=1e-5)
+    assert result.n_steps == 20 and result.baseline == "pad" and result.target == "positive"
+
+
+def test_word_scores_are_sums_of_token_scores(bert_clf):
+    result = bt.attribute(bert_clf, "unbelievably great film", n_steps=8)
+    frame = result.to_frame()
+    assert result.words == ["unbelievably", "great", "film"]
+    sums = frame[frame.word_index >= 0].groupby("word_index")["score"].sum()
+    np.testing.assert_allclose(sums.to_numpy(), result.word_scores)
+    assert frame.loc[0, "word"] == "" and frame.word_index.iloc[0] == -1
+    assert (frame.word == "unbelievably").sum() > 1
+
+
+@pytest.mark.parametrize("baseline,token", [("mask", "[MASK]"), ("unk", "[UNK]"), ("pad", "[PAD]")])
+def test_baseline_tokens(bert_clf, baseline, token):
+    ids = torch.tensor([bert_clf.tokenizer("good film")["input_ids"]])
+    reference = baseline_ids(bert_clf, ids, baseline)
+    assert bert_clf.tokenizer.convert_ids_to_tokens(reference[0]) == ["[CLS]", token, token, "[SEP]"]
+    result = bt.attribute(bert_clf, "good film", baseline=baseline, n_steps=4)
+    assert result.baseline == baseline
+    assert sum(result.token_scores) == pytest.approx(
+        result.probability - result.parameters["baseline_probability"] + result.delta, abs=1e-5)
+
+
+def test_predicted_class_is_default_target(bert_clf):
+    predicted = int(bert_clf.predict_proba([TEXT])[0].argmax())
+    assert bt.attribute(bert_clf, TEXT, n_steps=4).target_index == predicted
+
+
+def test_architectures(tiny_model, arch):
+    clf = bt.Classifier.from_pretrained(tiny_model(arch, "classifier"))
+    assert clf.labels == ["negative", "positive"]
+    text = "the film was great"
+    ig = bt.attribute(clf, text, n_steps=6, target=1)
+    assert ig.words == text.split() and len(ig.word_scores) == 4
+    assert ig.token_words[0] == -1 and ig.token_words[-1] == -1
+    assert sum(ig.token_scores) == pytest.approx(ig.probability - ig.parameters["baseline_probability"] + ig.delta,
+                                                 abs=1e-4)
+    lime = bt.attribute(clf, text, method="lime", num_samples=30, seed=1, target=1)
+    assert len(lime.word_scores) == 4 and lime.probability == pytest.approx(ig.probability, abs=1e-5)
+
+
+def test_bad_inputs(bert_clf, tiny_model):
+    with pytest.raises(InputError, match="empty text"):
+        bt.attribute(bert_clf, "   ")
+    with pytest.raises(InputError, match="Unknown target label 'happy'.*negative"):
+        bt.attribute(bert_clf, "good", target="happy")
+    with pytest.raises(InputError, match="out of range"):
+        bt.attribute(bert_clf, "good", target=5)
+    with pytest.raises(InputError, match="Unknown attribution method"):
+        bt.attribute(bert_clf, "good", method="shap")
+    with pytest.raises(InputError, match="baseline"):
+        bt.attribute(bert_clf, "good", baseline="zeros")
+    with pytest.raises(InputError, match="does not take that option"):
+        bt.attribute(bert_clf, "good", num_samples=3)
+    loaded = tiny_model("bert", "classifier")
+    from dataclasses import replace
+    broken = replace(loaded, adapter=replace(loaded.adapter, word_embeddings_path="embeddings.nothing"))
+    with pytest.raises(ModelError, match="word_embeddings_path"):
+        word_embeddings(broken)
+    with pytest.raises(ModelError, match="head='classifier'"):
+        bt.Classifier.from_pretrained(tiny_model("bert", "base"))
+
+
+def test_long_text_is_truncated_with_warning(bert_clf, caplog):
+    bert_clf.max_length = 8
+    try:
+        with caplog.at_level("WARNING"):
+            result = bt.attribute(bert_clf, "one two three four five six seven eight nine ten", n_steps=4)
+    finally:
+        bert_clf.max_length = 128
+    assert result.truncated and len(result.tokens) <= 8
+    assert result.words == ["one", "two", "three", "four", "five", "six"]
+    assert "longer than the model's limit" in caplog.text
