@@ -1,7 +1,8 @@
 """bertology: look inside BERT-family encoders and turn what you see into paper figures.
 
-The public API is re-exported here and imported on first use, so ``import bertology``
-and the command line start quickly whatever analyses a session needs.
+The public API is re-exported here. The foundation (models, tracing, extraction) is
+imported with the package; each analysis (probes, attention, attribution, cloze,
+experiments) is imported on first use, so sessions load only what they need.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from bertology.errors import BertologyError, InputError, ModelError, StoreError
+from bertology.extract import ActivationStore, extract
+from bertology.hooks import ActivationCache, canonical_names, trace
+from bertology.models import ADAPTERS, LoadedModel, load_model
 
 try:
     __version__ = version("bertology")
@@ -18,9 +22,6 @@ except PackageNotFoundError:
     __version__ = "0.0.0"
 
 _EXPORTS = {
-    "bertology.models": ("ADAPTERS", "LoadedModel", "load_model"),
-    "bertology.hooks": ("ActivationCache", "canonical_names", "trace"),
-    "bertology.extract": ("ActivationStore", "extract"),
     "bertology.probes": ("LinearProbe", "ProbeResult", "probe_layers"),
     "bertology.geometry": ("context_similarity", "ethayarajh_measures", "project_layers"),
     "bertology.attention": ("attention_grid", "attention_rollout", "attention_stats", "head_view"),
@@ -31,7 +32,9 @@ _EXPORTS = {
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBPACKAGES = ("data", "viz", "distributed", "manifest", "progress")
 
-__all__ = ["BertologyError", "InputError", "ModelError", "StoreError", "__version__", *sorted(_HOME)]
+__all__ = ["ADAPTERS", "ActivationCache", "ActivationStore", "BertologyError", "InputError", "LoadedModel",
+           "ModelError", "StoreError", "__version__", "canonical_names", "extract", "load_model", "trace",
+           *sorted(_HOME)]
 
 
 def __getattr__(name: str) -> Any:

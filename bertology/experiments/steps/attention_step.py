@@ -69,5 +69,6 @@ STEP = register_step(StepSpec(
     defaults=DEFAULTS,
     run=run,
     figures=figures,
+    data_params=("input",),
     description="Clark et al. (2019) head statistics over a corpus, an HTML head view and attention figures.",
 ))

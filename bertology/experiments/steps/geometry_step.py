@@ -61,6 +61,7 @@ STEP = register_step(StepSpec(
     defaults=DEFAULTS,
     run=run,
     figures=figures,
+    data_params=("data",),
     types={"layers": (str, int, list)},
     description="PCA/UMAP of a word's vectors by sense, its similarity across contexts, Ethayarajh's measures.",
 ))

@@ -51,6 +51,7 @@ STEP = register_step(StepSpec(
     defaults=DEFAULTS,
     run=run,
     figures=figures,
+    data_params=("data",),
     types={"layers": (str, int, list)},
     description="Layer-wise linear probes (k-fold or official split) with majority, control-task, "
                 "random-encoder and MDL baselines.",
