@@ -12,12 +12,28 @@ from bertology.attribution.api import attribute, resolve_method
 from bertology.attribution.classifier import Classifier
 from bertology.attribution.result import AttributionResult
 from bertology.data import column, read_table
+from bertology.distributed import barrier, rank_info
 from bertology.errors import InputError
 from bertology.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
 RESULTS_FILE = "attributions.jsonl"
+RESULTS_GLOB = "attributions*.jsonl"
+
+
+def _results_file(rank: int) -> str:
+    return RESULTS_FILE if rank == 0 else f"attributions-rank{rank:03d}.jsonl"
+
+
+def _read_records(path: Path) -> list[dict[str, Any]]:
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
 
 
 def read_sentences(path: str | Path, text_column: str | None = None) -> list[str]:
@@ -43,12 +59,12 @@ def load_results(out_dir: str | Path) -> list[AttributionResult]:
     --------
     >>> load_results("runs/attr")  # doctest: +SKIP
     """
-    path = Path(out_dir) / RESULTS_FILE
-    if not path.exists():
-        raise InputError(f"{path} does not exist: run attribute_file (CLI: bertology attribute) into {out_dir} first.")
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    records.sort(key=lambda record: (record["index"], record["method"]))
-    return [AttributionResult.from_dict(record["result"]) for record in records]
+    files = sorted(Path(out_dir).glob(RESULTS_GLOB))
+    if not files:
+        raise InputError(f"{Path(out_dir) / RESULTS_FILE} does not exist: run attribute_file "
+                         f"(CLI: bertology attribute) into {out_dir} first.")
+    unique = {(r["index"], r["method"]): r for path in files for r in _read_records(path)}
+    return [AttributionResult.from_dict(unique[key]["result"]) for key in sorted(unique)]
 
 
 def _finished(path: Path) -> set[tuple[int, str]]:
@@ -79,7 +95,10 @@ def attribute_file(clf: Classifier, path: str | Path | Sequence[str], out_dir: s
     Each finished (sentence, method) result is appended at once as one line of
     ``out_dir/attributions.jsonl``; a re-run skips those and does the rest. The
     perturbations of LIME and the interpolation steps of integrated gradients run in
-    batches (see :func:`bertology.attribute`).
+    batches (see :func:`bertology.attribute`). Under ``torchrun`` / ``accelerate launch``
+    rank ``r`` takes the sentences ``i`` with ``i % world_size == r`` and appends to its
+    own file (``attributions-rank00r.jsonl``); every rank returns all results once all
+    are done, and a re-run skips what any rank finished.
 
     Parameters
     ----------
@@ -117,9 +136,14 @@ def attribute_file(clf: Classifier, path: str | Path | Sequence[str], out_dir: s
     options = {resolve_method(key): dict(value) for key, value in (options or {}).items()}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    results_path = out / RESULTS_FILE
+    info = rank_info()
+    results_path = out / _results_file(info.rank)
     done = _finished(results_path)
-    todo = [(i, name) for i in range(len(texts)) for name in names if (i, name) not in done]
+    for other in out.glob(RESULTS_GLOB):
+        if other != results_path:
+            done.update((int(r["index"]), r["method"]) for r in _read_records(other))
+    todo = [(i, name) for i in range(len(texts)) for name in names
+            if (i, name) not in done and i % info.world_size == info.rank]
     if done:
         logger.info("%s: %d results already there, %d to go", results_path, len(done), len(todo))
     with open(results_path, "a", encoding="utf-8") as handle:
@@ -127,4 +151,5 @@ def attribute_file(clf: Classifier, path: str | Path | Sequence[str], out_dir: s
             result = attribute(clf, texts[index], method=name, target=target, **options.get(name, {}))
             handle.write(json.dumps({"index": index, "method": name, "result": result.to_dict()}) + "\n")
             handle.flush()
+    barrier()
     return load_results(out)

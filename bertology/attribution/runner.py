@@ -14,6 +14,7 @@ from bertology.attribution.classifier import Classifier
 from bertology.attribution.dataset import attribute_file, load_results
 from bertology.attribution.faithfulness import FaithfulnessResult, faithfulness
 from bertology.data.loaders import load_sst2
+from bertology.distributed import barrier, rank_info
 from bertology.errors import InputError
 from bertology.extract import extract
 from bertology.models import LoadedModel, load_model
@@ -96,7 +97,9 @@ def run_attribution(clf: Classifier, sentences: str | Path | Sequence[str], out_
 
     Writes ``attributions.jsonl`` (resumable), ``faithfulness.csv``, ``rank_agreement.csv``,
     ``faithfulness_summary.csv``, one HTML page per method for the first sentence, and
-    ``figures/`` (see :func:`render_figures`).
+    ``figures/`` (see :func:`render_figures`). Under ``torchrun`` / ``accelerate launch`` the
+    sentences are shared out between ranks (see :func:`attribute_file`) and rank 0 scores
+    and writes the tables and figures once every rank is done.
 
     Parameters
     ----------
@@ -123,6 +126,9 @@ def run_attribution(clf: Classifier, sentences: str | Path | Sequence[str], out_
     """
     out = Path(out_dir)
     results = attribute_file(clf, sentences, out, methods=methods, target=target, options=options, progress=progress)
+    if rank_info().rank != 0:
+        barrier()
+        return FaithfulnessResult.load(out)
     scores = faithfulness(clf, results, removal=removal)
     scores.save(out)
     scores.summary().to_csv(out / "faithfulness_summary.csv", index=False)
@@ -133,6 +139,7 @@ def run_attribution(clf: Classifier, sentences: str | Path | Sequence[str], out_
     for method, result in first.items():
         result.save_html(out / f"example_{method}.html")
     render_figures(out)
+    barrier()
     return scores
 
 

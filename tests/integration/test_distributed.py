@@ -85,3 +85,31 @@ def test_killed_rank_rerun_completes_without_redoing_finished_batches(setup):
     assert not finished & set(redone[0] + redone[1])
     assert finished | set(redone[0] + redone[1]) == set(range(10))
     _assert_identical(directory / "crash", reference)
+
+
+def test_two_ranks_attribute_like_one_process(tiny_model_dir, tmp_path):
+    from bertology.attribution.dataset import load_results
+    from bertology.cli import main
+
+    sentences = tmp_path / "sentences.txt"
+    sentences.write_text("a great film\nthe plot was dull\nwe loved it\nboring and long\nfine acting\n")
+    options = ["--model", str(tiny_model_dir("bert", "classifier")), "--input", str(sentences),
+               "--method", "ig,lime", "--n-steps", "8", "--num-samples", "60"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(["--no-progress", "attribute", *options, "--out", str(tmp_path / "one")]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "bertology", "--no-progress", "attribute", *options, "--out", str(tmp_path / "two")]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "two" / "attributions-rank001.jsonl").exists()
+    one, two = load_results(tmp_path / "one"), load_results(tmp_path / "two")
+    assert [(r.method, r.words) for r in one] == [(r.method, r.words) for r in two]
+    for a, b in zip(one, two):
+        torch.testing.assert_close(torch.tensor(a.word_scores), torch.tensor(b.word_scores), rtol=1e-5, atol=1e-6)
+    assert (tmp_path / "two" / "faithfulness_summary.csv").read_text() == \
+           (tmp_path / "one" / "faithfulness_summary.csv").read_text()
