@@ -258,8 +258,7 @@ def extract(
             inputs, masks = batch_tensors(model, corpus, rows)
             with trace(model, names, stop=True) as cache:
                 model(**inputs)
-            stacked = torch.stack([cache[name] for name in names]).float()
-            pooled = pool_layers(stacked, masks, pooling).cpu().numpy()
+            pooled = pool_layers([cache[name].float() for name in names], masks, pooling).cpu().numpy()
             writer.write_batch(batch_id, rows, dict(zip(hidden_indices, pooled)))
     if corpus.skipped:
         logger.warning("Skipped %d of %d items: %s", len(corpus.skipped), len(texts),

@@ -6,7 +6,7 @@ once is then one ``einsum`` (no per-token Python loops).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -116,13 +116,14 @@ def resolve_pooling(name: str) -> str:
     return name
 
 
-def pool_layers(hidden: torch.Tensor, inputs: PoolingInputs, pooling: str) -> torch.Tensor:
-    """Pool stacked layers with one strategy.
+def pool_layers(hidden: torch.Tensor | Sequence[torch.Tensor], inputs: PoolingInputs, pooling: str) -> torch.Tensor:
+    """Pool several layers with one strategy.
 
     Parameters
     ----------
     hidden
-        ``(layers, batch, seq, hidden)``.
+        ``(layers, batch, seq, hidden)``, or a sequence of ``(batch, seq, hidden)`` tensors
+        (pooled one by one, never copied into one stacked tensor).
     inputs
         The batch's masks.
     pooling
@@ -140,5 +141,5 @@ def pool_layers(hidden: torch.Tensor, inputs: PoolingInputs, pooling: str) -> to
     >>> pool_layers(h, PoolingInputs(m, m), "mean")
     tensor([[[2., 3., 4., 5.]]])
     """
-    weights = POOLINGS[resolve_pooling(pooling)](inputs).to(hidden.dtype)
-    return torch.einsum("bt,lbth->lbh", weights, hidden)
+    weights = POOLINGS[resolve_pooling(pooling)](inputs).to(hidden[0].dtype).unsqueeze(1)
+    return torch.stack([torch.bmm(weights, layer).squeeze(1) for layer in hidden])

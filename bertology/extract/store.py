@@ -17,8 +17,11 @@ PROGRESS_GLOB = "progress-*.json"
 DTYPES = {"float32": np.float32, "float16": np.float16}
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
+def write_json_atomic(path: Path, payload: Any, durable: bool = True) -> None:
     """Write JSON to ``path`` through a temporary file and ``os.replace`` (never half-written).
+
+    ``durable=False`` skips the ``fsync``: the file is still replaced atomically, which is
+    what survives an interrupted process; ``fsync`` adds safety against power loss.
 
     Examples
     --------
@@ -31,7 +34,8 @@ def write_json_atomic(path: Path, payload: Any) -> None:
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=2, sort_keys=True, default=str)
         handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
@@ -210,7 +214,7 @@ class StoreWriter:
                     handle.write(data.tobytes())
         self.done.add(int(batch_id))
         self.mine.add(int(batch_id))
-        write_json_atomic(self.directory / _progress_file(self.rank), sorted(self.mine))
+        write_json_atomic(self.directory / _progress_file(self.rank), sorted(self.mine), durable=False)
 
     def finish(self, extra: Mapping[str, Any]) -> ActivationStore:
         """Mark the store complete, add ``extra`` to the manifest, and open it for reading."""
