@@ -11,7 +11,7 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from bertology.errors import InputError, ModelError
-from bertology.extract import PoolingInputs, length_sorted_batches, pool_layers, resolve_layers, resolve_pooling
+from bertology.extract import PoolingInputs, length_sorted_batches, pad_sequences, pool_layers, resolve_layers, resolve_pooling
 from bertology.hooks import trace
 from bertology.models import LoadedModel, load_model
 
@@ -252,13 +252,8 @@ class Classifier(nn.Module):
         device = self.device
         with torch.inference_mode():
             for rows in length_sorted_batches(lengths, batch_size):
-                width = int(lengths[rows].max())
-                ids = torch.full((len(rows), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(rows), width), dtype=torch.long)
-                for position, row in enumerate(rows):
-                    ids[position, :lengths[row]] = torch.as_tensor(sequences[row], dtype=torch.long)
-                    mask[position, :lengths[row]] = 1
-                out[rows] = self.probabilities(ids.to(device), mask.to(device)).double().cpu().numpy()
+                ids, mask = pad_sequences([sequences[row] for row in rows], pad)
+                out[rows] = self.probabilities(ids.to(device), mask.long().to(device)).double().cpu().numpy()
         return out
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import torch
 from transformers import PreTrainedTokenizerBase
 
 from bertology.errors import InputError
@@ -196,6 +197,36 @@ def encode_corpus(
         corpus.lengths[index] = len(ids)
         corpus.word_tokens.append(word_range)
     return corpus
+
+
+def pad_sequences(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token id sequences into one batch.
+
+    Parameters
+    ----------
+    sequences
+        Token ids per item.
+    pad_id
+        The tokenizer's padding id.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``(ids (batch, width) long, attention (batch, width) bool)``.
+
+    Examples
+    --------
+    >>> ids, attention = pad_sequences([[5, 6, 7], [8]], pad_id=0)
+    >>> ids.tolist(), attention.sum(1).tolist()
+    ([[5, 6, 7], [8, 0, 0]], [3, 1])
+    """
+    width = max(len(sequence) for sequence in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(sequences), width), dtype=torch.bool)
+    for position, sequence in enumerate(sequences):
+        ids[position, :len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
+        attention[position, :len(sequence)] = True
+    return ids, attention
 
 
 def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from bertology.errors import InputError
-from bertology.extract.align import EncodedCorpus, OnError, encode_corpus, length_sorted_batches
+from bertology.extract.align import EncodedCorpus, OnError, encode_corpus, length_sorted_batches, pad_sequences
 from bertology.extract.pooling import WORD_POOLINGS, PoolingInputs, pool_layers, resolve_pooling
 from bertology.distributed import RankInfo, barrier, rank_info
 from bertology.extract.store import DTYPES, ActivationStore, StoreWriter
@@ -110,14 +110,9 @@ def batch_tensors(model: LoadedModel, corpus: EncodedCorpus, rows: np.ndarray) -
     (torch.Size([2, 6]), [2, 4])
     """
     tokenizer = model.tokenizer
-    width = int(corpus.lengths[rows].max())
-    ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
-    attention = torch.zeros((len(rows), width), dtype=torch.bool)
-    word = torch.zeros((len(rows), width), dtype=torch.bool)
+    ids, attention = pad_sequences([corpus.input_ids[row] for row in rows], tokenizer.pad_token_id)
+    word = torch.zeros_like(attention)
     for position, row in enumerate(rows):
-        sequence = corpus.input_ids[row]
-        ids[position, :len(sequence)] = torch.tensor(sequence)
-        attention[position, :len(sequence)] = True
         span = corpus.word_tokens[row]
         if span is not None:
             word[position, span[0]:span[1]] = True
