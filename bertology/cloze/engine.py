@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bertology.extract import length_sorted_batches
+from bertology.extract import length_sorted_batches, pad_sequences
 from bertology.models import LoadedModel
 from bertology.progress import progress_bar
 
@@ -101,19 +101,11 @@ def score_copies(model: LoadedModel, sequences: Sequence[Sequence[int]], copies:
     try:
         with torch.inference_mode():
             for rows in progress_bar(batches, desc="cloze", unit="batch", progress=progress):
-                width = int(lengths[rows].max())
-                ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
-                attention = torch.zeros((len(rows), width), dtype=torch.long)
-                mask_rows, mask_cols = [], []
-                for row, index in enumerate(rows):
-                    copy = copies[index]
-                    sequence = sequences[copy.sequence]
-                    ids[row, :len(sequence)] = torch.as_tensor(sequence)
-                    attention[row, :len(sequence)] = 1
-                    mask_rows.extend([row] * len(copy.masked))
-                    mask_cols.extend(copy.masked)
+                ids, attention = pad_sequences([sequences[copies[i].sequence] for i in rows], tokenizer.pad_token_id)
+                mask_rows = [row for row, i in enumerate(rows) for _ in copies[i].masked]
+                mask_cols = [column for i in rows for column in copies[i].masked]
                 ids[mask_rows, mask_cols] = tokenizer.mask_token_id
-                inputs = {"input_ids": ids.to(device), "attention_mask": attention.to(device)}
+                inputs = {"input_ids": ids.to(device), "attention_mask": attention.long().to(device)}
                 if model.adapter.uses_token_type_ids:
                     inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
                 positions[0] = torch.as_tensor([copies[i].read for i in rows], device=device)

