@@ -15,16 +15,17 @@ class LinearProbe(ClassifierMixin, BaseEstimator):
     """L2-regularised (multinomial) logistic regression on frozen features.
 
     Minimises the objective of ``sklearn.linear_model.LogisticRegression(C=C)`` in torch
-    (Newton's method for two classes, L-BFGS for more) on features centred on the
-    training rows; the coefficients are those of the raw features. A scikit-learn estimator: use it with ``cross_val_score``,
-    pipelines and ``clone``.
+    (L-BFGS preconditioned by the curvature at zero, see
+    :func:`bertology.probes.solver.fit_softmax`) on features centred on the training rows;
+    the coefficients are those of the raw features. A scikit-learn estimator: use it with
+    ``cross_val_score``, pipelines and ``clone``.
 
     Parameters
     ----------
     C
         Inverse regularisation strength.
     max_iter
-        Newton (two classes) or L-BFGS iterations.
+        L-BFGS iterations.
 
     Attributes
     ----------

@@ -78,7 +78,7 @@ def online_codelength(features: np.ndarray, labels: np.ndarray, n_classes: int |
     portions
         Block ends in percent.
     estimator
-        A scikit-learn classifier to use instead of the batched softmax probe (cloned per block).
+        A scikit-learn classifier to use instead of the batched logistic probe (cloned per block).
     shuffle
         Shuffle items with ``seed`` before cutting blocks.
     seed

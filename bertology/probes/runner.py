@@ -217,7 +217,7 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
     For each seed, the items are split into stratified shuffled folds (or the official
     train/test split with ``cv=None``); probes are fitted on training rows only and
     scored on the held-out rows. By default all layers (and the control task) of a fold
-    are fitted together in one batched L-BFGS softmax regression with the objective of
+    are fitted together in one batched, preconditioned L-BFGS logistic regression with the objective of
     ``sklearn.linear_model.LogisticRegression(C=C)``.
 
     Baselines: the majority class (of the training rows); layer 0 (static embeddings);
@@ -304,5 +304,5 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
             else ("word_mean" if data.words is not None else "cls"), "cv": cv if cv is not None else "official split",
             "seeds": [int(s) for s in seeds], "C": C, "level": level,
             "model": source.describe() if isinstance(source, LoadedModel) else None,
-            "probe": "batched softmax (L-BFGS)" if estimator is None else repr(estimator)}
+            "probe": "batched logistic regression (preconditioned L-BFGS)" if estimator is None else repr(estimator)}
     return ProbeResult(pd.DataFrame(rows), meta)

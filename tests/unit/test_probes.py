@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from matplotlib.figure import Figure
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
@@ -19,6 +20,7 @@ from bertology.errors import InputError, StoreError
 from bertology.probes import (LinearProbe, ProbeResult, block_ends, control_task_labels, fold_splits,
                               majority_predictions, online_codelength, probe_layers, random_encoder, selectivity)
 from bertology.probes.metrics import bootstrap_ci, macro_f1, mean_ci
+from bertology.probes.solver import fit_predict_proba
 
 
 @parametrize_with_checks([LinearProbe()])
@@ -34,6 +36,28 @@ def test_linear_probe_matches_sklearn_logistic_regression():
     np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-3)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-2)
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-3)
+
+
+def test_batched_probes_each_reach_their_own_sklearn_optimum():
+    rng = np.random.default_rng(3)
+    n, d = 400, 10
+    features = rng.normal(size=(3, n, d)) * np.arange(1, d + 1)
+    features[2] *= 0.01  # a badly scaled problem beside well-scaled ones
+    labels = np.stack([(x @ rng.normal(size=d) + rng.normal(size=n) * s > 0).astype(int)
+                       for x, s in zip(features, (0.1, 5.0, 0.001))])  # nearly separable, noisy, separable
+    batched = fit_predict_proba(features, labels, features, 2, dtype=torch.float64)
+    for x, y, proba in zip(features, labels, batched):
+        expected = LogisticRegression(max_iter=10_000, tol=1e-10).fit(x, y).predict_proba(x)
+        np.testing.assert_allclose(proba, expected, atol=1e-3)
+
+
+def test_linear_probe_multiclass_matches_sklearn_logistic_regression():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 4, 400)
+    X = rng.normal(size=(400, 6)) * [1, 2, 3, 4, 5, 6] + 2 + np.eye(4, 6)[y] * 3
+    ours, theirs = LinearProbe().fit(X, y), LogisticRegression(max_iter=1000, tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-3)
+    np.testing.assert_allclose(ours.coef_ - ours.coef_.mean(0), theirs.coef_ - theirs.coef_.mean(0), atol=1e-3)
 
 
 def test_linear_probe_multiclass_shapes_and_accuracy():
