@@ -33,15 +33,18 @@ from bertology.extract import batch_tensors, encode_corpus, length_sorted_batche
 
 RESULTS = Path(__file__).parent / "results" / "extract.json"
 BATCH_SIZE = 32
+REPEATS = 5
 
 
-def _best_of(repeats: int, fn) -> float:
-    times = []
+def _best_times(repeats: int, *fns) -> list[float]:
+    """Best wall time of each function over ``repeats`` interleaved rounds (drift hits all alike)."""
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, record in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            record.append(time.perf_counter() - start)
+    return [min(record) for record in times]
 
 
 def measure_speed(n: int = 2000) -> dict[str, float]:
@@ -71,12 +74,10 @@ def measure_speed(n: int = 2000) -> dict[str, float]:
             pipe(texts)
 
     bare_forward()
-    t_bare = _best_of(2, bare_forward)
-    t_all = _best_of(2, extract_all)
-    t_layer2 = _best_of(2, extract_layer_2)
-    t_pipeline = _best_of(1, tutorial_pipeline)
+    t_bare, t_all, t_layer2 = _best_times(REPEATS, bare_forward, extract_all, extract_layer_2)
+    (t_pipeline,) = _best_times(1, tutorial_pipeline)
     return {
-        "sentences": n, "tokens": tokens, "torch_threads": torch.get_num_threads(),
+        "sentences": n, "tokens": tokens, "torch_threads": torch.get_num_threads(), "repeats": REPEATS,
         "bare_forward_tokens_per_s": tokens / t_bare,
         "extract_all_layers_tokens_per_s": tokens / t_all,
         "pipeline_feature_extraction_tokens_per_s": tokens / t_pipeline,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,29 @@ def _target_spans(texts: Sequence[str], words: Sequence[int] | None,
     return checked
 
 
+def _encode_batch(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> list:
+    """Rust ``tokenizers`` encodings (ids, offsets, special-token mask) of ``texts``, untruncated and unpadded.
+
+    Calls the fast tokenizer's backend directly: the same encodings as ``tokenizer(texts)``
+    without building per-item Python dictionaries. The backend's truncation and padding
+    settings are restored afterwards.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise InputError(f"{type(tokenizer).__name__} is a slow (Python) tokenizer; word alignment needs a fast "
+                         "one: load the model with use_fast=True or from a checkpoint with tokenizer.json.")
+    truncation, padding = backend.truncation, backend.padding
+    backend.no_truncation()
+    backend.no_padding()
+    try:
+        return backend.encode_batch(list(texts), add_special_tokens=True)
+    finally:
+        if truncation is not None:
+            backend.enable_truncation(**truncation)
+        if padding is not None:
+            backend.enable_padding(**padding)
+
+
 def encode_corpus(
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
@@ -160,30 +184,28 @@ def encode_corpus(
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"Item {index} is empty or not a string ({text!r}): every item needs text.")
     targets = _target_spans(texts, words, spans)
-    encoding = tokenizer(list(texts), add_special_tokens=True, truncation=False, return_offsets_mapping=True,
-                         return_special_tokens_mask=True, return_attention_mask=False, return_token_type_ids=False,
-                         verbose=False)
     corpus = EncodedCorpus(input_ids=[], lengths=np.zeros(len(texts), dtype=np.int64), word_tokens=[])
-    for index, target in enumerate(targets):
-        ids = encoding["input_ids"][index]
-        offsets = np.asarray(encoding["offset_mapping"][index], dtype=np.int64).reshape(-1, 2)
-        special = np.asarray(encoding["special_tokens_mask"][index], dtype=bool)
-        if len(ids) > max_length:
+    for index, (encoded, target) in enumerate(zip(_encode_batch(tokenizer, texts), targets)):
+        ids = encoded.ids
+        truncated = len(ids) > max_length
+        if truncated:
             if not truncate:
                 raise InputError(
                     f"Item {index} has {len(ids)} tokens but the model accepts at most {max_length}: "
                     f"{texts[index][:60]!r}... Pass truncate=True (CLI: --truncate) to cut it, or shorten it."
                 )
-            keep = max_length - 1
-            ids = ids[:keep] + [ids[-1]]
-            offsets = np.concatenate([offsets[:keep], offsets[-1:]])
-            special = np.concatenate([special[:keep], special[-1:]])
+            ids = ids[:max_length - 1] + [ids[-1]]
             corpus.truncated.append(index)
         word_range = None
         if target is not None:
+            offsets = np.asarray(encoded.offsets, dtype=np.int64).reshape(-1, 2)
+            special = np.asarray(encoded.special_tokens_mask, dtype=bool)
+            if truncated:
+                offsets = np.concatenate([offsets[:max_length - 1], offsets[-1:]])
+                special = np.concatenate([special[:max_length - 1], special[-1:]])
             start, end = target
             hit = np.flatnonzero((offsets[:, 0] < end) & (offsets[:, 1] > start) & ~special)
-            cut = index in corpus.truncated and (hit.size == 0 or offsets[hit[-1], 1] < end)
+            cut = truncated and (hit.size == 0 or offsets[hit[-1], 1] < end)
             if cut or hit.size == 0:
                 reason = (f"target word {texts[index][start:end]!r} was cut by truncation to {max_length} tokens"
                           if cut else f"target word {texts[index][start:end]!r} produced no tokens")
@@ -220,13 +242,11 @@ def pad_sequences(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torc
     >>> ids.tolist(), attention.sum(1).tolist()
     ([[5, 6, 7], [8, 0, 0]], [3, 1])
     """
-    width = max(len(sequence) for sequence in sequences)
-    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(sequences), width), dtype=torch.bool)
-    for position, sequence in enumerate(sequences):
-        ids[position, :len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
-        attention[position, :len(sequence)] = True
-    return ids, attention
+    lengths = np.fromiter((len(sequence) for sequence in sequences), dtype=np.int64, count=len(sequences))
+    attention = np.arange(lengths.max()) < lengths[:, None]
+    ids = np.full(attention.shape, pad_id, dtype=np.int64)
+    ids[attention] = np.fromiter(itertools.chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum()))
+    return torch.from_numpy(ids), torch.from_numpy(attention)
 
 
 def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:

@@ -248,7 +248,7 @@ def extract(
         logger.info("Resuming %s: %d of %d batches already done.", directory, len(writer.done), len(batches))
     bar = progress_bar(pending, total=len(pending), desc=f"extract (rank {info.rank})" if info.is_distributed
                        else "extract", unit="batch", progress=progress)
-    with torch.inference_mode():
+    with torch.inference_mode(), writer:
         for batch_id, rows in bar:
             inputs, masks = batch_tensors(model, corpus, rows)
             with trace(model, names, stop=True) as cache:

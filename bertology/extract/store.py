@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -159,6 +159,7 @@ class StoreWriter:
         self.rank = rank
         self.done: set[int] = set()
         self.mine: set[int] = set()
+        self._handles: dict[int, BinaryIO] = {}
         existing = self.directory / MANIFEST
         if existing.exists():
             stored = json.loads(existing.read_text(encoding="utf-8"))
@@ -205,19 +206,37 @@ class StoreWriter:
         The batch counts as done only after every layer's rows are written.
         """
         order = np.argsort(rows)
-        sorted_rows = rows[order]
+        sorted_rows = rows[order].tolist()
         for layer in self.layers:
             block = np.ascontiguousarray(values[layer][order], dtype=self.dtype)
-            with open(self.directory / _layer_file(layer), "r+b") as handle:
-                for row, data in zip(sorted_rows, block):
-                    handle.seek(self._offsets[layer] + int(row) * self.row_bytes)
-                    handle.write(data.tobytes())
+            handle, offset = self._handle(layer), self._offsets[layer]
+            for row, data in zip(sorted_rows, block):
+                handle.seek(offset + row * self.row_bytes)
+                handle.write(data)
         self.done.add(int(batch_id))
         self.mine.add(int(batch_id))
         write_json_atomic(self.directory / _progress_file(self.rank), sorted(self.mine), durable=False)
 
+    def _handle(self, layer: int) -> BinaryIO:
+        if layer not in self._handles:
+            self._handles[layer] = open(self.directory / _layer_file(layer), "r+b", buffering=0)
+        return self._handles[layer]
+
+    def close(self) -> None:
+        """Close the layer files; every row written so far is already in them."""
+        for handle in self._handles.values():
+            handle.close()
+        self._handles.clear()
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def finish(self, extra: Mapping[str, Any]) -> ActivationStore:
         """Mark the store complete, add ``extra`` to the manifest, and open it for reading."""
+        self.close()
         self.manifest.update(extra)
         self.manifest["complete"] = True
         write_json_atomic(self.directory / MANIFEST, self.manifest)

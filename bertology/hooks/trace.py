@@ -77,6 +77,7 @@ class _Recorder:
         self.detach = detach
         self.cache = cache
         self.calls: dict[tuple[int, str], int] = {}
+        self.owners: dict[tuple[int, str], list[int]] = {}
         self.handles: list[RemovableHandle] = []
         self.hf_model = hf_model
 
@@ -84,8 +85,7 @@ class _Recorder:
         key = (id(module), role)
         count = self.calls.get(key, 0)
         self.calls[key] = count + 1
-        owners = [i for i, layer in enumerate(self.layers) if layer is module or
-                  (role != "layer" and self._sub(layer, role) is module)]
+        owners = self.owners[key]
         return owners[count] if count < len(owners) else -1
 
     def _sub(self, layer: nn.Module, role: str) -> nn.Module:
@@ -102,15 +102,25 @@ class _Recorder:
     def install(self) -> None:
         base = self.hf_model.base_model
         self.handles.append(base.register_forward_pre_hook(lambda module, args: self.calls.clear()))
-        unique_layers = list(dict.fromkeys(self.layers))
-        for layer in unique_layers:
+        wants_attention = any(name.endswith("attn.pattern") for name in self.wanted)
+        wants_mlp = any(name.endswith("mlp_out") for name in self.wanted)
+        for index, layer in enumerate(self.layers):
+            self.owners.setdefault((id(layer), "layer"), []).append(index)
+            if wants_attention:
+                self.owners.setdefault((id(self._sub(layer, "attn")), "attn"), []).append(index)
+            if wants_mlp:
+                self.owners.setdefault((id(self._sub(layer, "mlp")), "mlp"), []).append(index)
+        for layer in dict.fromkeys(self.layers):
             self.handles.append(layer.register_forward_pre_hook(self._embeddings_hook, with_kwargs=True))
             self.handles.append(layer.register_forward_hook(self._layer_hook))
-            attention = self._sub(layer, "attn")
-            self.handles.append(attention.register_forward_hook(self._attention_hook))
-            if self.adapter.attention_kwargs and any(name.endswith("attn.pattern") for name in self.wanted):
-                self.handles.append(attention.register_forward_pre_hook(self._force_attention_kwargs, with_kwargs=True))
-            self.handles.append(self._sub(layer, "mlp").register_forward_hook(self._mlp_hook))
+            if wants_attention:
+                attention = self._sub(layer, "attn")
+                self.handles.append(attention.register_forward_hook(self._attention_hook))
+                if self.adapter.attention_kwargs:
+                    self.handles.append(attention.register_forward_pre_hook(self._force_attention_kwargs,
+                                                                            with_kwargs=True))
+            if wants_mlp:
+                self.handles.append(self._sub(layer, "mlp").register_forward_hook(self._mlp_hook))
 
     def remove(self) -> None:
         for handle in self.handles:

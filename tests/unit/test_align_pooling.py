@@ -56,6 +56,19 @@ def test_word_tokens_decode_to_the_word_for_every_tokenizer_family(tiny_model, a
         assert decoded.lower() == text.split()[index].lower()
 
 
+def test_corpus_ids_equal_the_tokenizer_call_and_leave_its_settings_alone(tiny_model, arch):
+    tokenizer = tiny_model(arch).tokenizer
+    texts = ["it's the bank's vault, isn't it?", "unbelievably the apple fell.", "a"]
+    backend = tokenizer.backend_tokenizer
+    backend.enable_truncation(max_length=4)
+    settings = backend.truncation, backend.padding
+    corpus = encode_corpus(tokenizer, texts, 512)
+    assert (backend.truncation, backend.padding) == settings
+    backend.no_truncation()
+    assert corpus.input_ids == tokenizer(texts)["input_ids"]
+    np.testing.assert_array_equal(corpus.lengths, [len(ids) for ids in corpus.input_ids])
+
+
 def test_character_spans_equal_word_indices(minilm):
     texts = [t for _, t in WSD_LINES]
     by_index = bt.extract(minilm, texts, layers=[6], pool="word_first", words=[w for w, _ in WSD_LINES])
