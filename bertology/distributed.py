@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
 
 logger = logging.getLogger(__name__)
+
+BARRIER_TIMEOUT = timedelta(hours=24)
+_SOLO: ContextVar[RankInfo | None] = ContextVar("bertology_single_process", default=None)
 
 
 @dataclass(frozen=True)
@@ -47,13 +54,16 @@ def rank_info() -> RankInfo:
     Returns
     -------
     RankInfo
-        ``RankInfo(0, 1, 0)`` outside a launcher.
+        ``RankInfo(0, 1, 0)`` outside a launcher and inside :func:`single_process`.
 
     Examples
     --------
     >>> rank_info().world_size >= 1
     True
     """
+    override = _SOLO.get()
+    if override is not None:
+        return override
     world = int(os.environ.get("WORLD_SIZE", 1))
     rank = int(os.environ.get("RANK", 0))
     return RankInfo(rank=rank, world_size=world, local_rank=int(os.environ.get("LOCAL_RANK", rank)))
@@ -63,7 +73,8 @@ def barrier() -> None:
     """Wait for every rank when a process group can be formed; a no-op for one process.
 
     Uses the launcher's rendezvous (``MASTER_ADDR``/``MASTER_PORT``) with ``gloo`` on CPU
-    and ``nccl`` on GPU.
+    and ``nccl`` on GPU. Ranks may wait a long time here while rank 0 runs a step alone
+    (a probe, a cloze suite), so the wait is allowed :data:`BARRIER_TIMEOUT`.
 
     Examples
     --------
@@ -72,8 +83,35 @@ def barrier() -> None:
     info = rank_info()
     if not info.is_distributed or "MASTER_ADDR" not in os.environ:
         return
+    nccl = torch.cuda.is_available()
     if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend=backend, rank=info.rank, world_size=info.world_size)
+        dist.init_process_group(backend="nccl" if nccl else "gloo", rank=info.rank, world_size=info.world_size,
+                                timeout=BARRIER_TIMEOUT)
     logger.info("rank %d waiting for %d ranks", info.rank, info.world_size)
-    dist.barrier()
+    dist.barrier(device_ids=[info.local_rank] if nccl else None)
+
+
+@contextmanager
+def single_process() -> Iterator[None]:
+    """Inside the block this process works alone, whatever the launcher started.
+
+    :func:`rank_info` gives ``RankInfo(0, 1, 0)`` and :func:`barrier` returns at once, so
+    work that rank 0 does by itself (a probe that extracts its own features) neither
+    shards its inputs nor waits for ranks that are not taking part.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["WORLD_SIZE"], os.environ["RANK"] = "2", "1"
+    >>> with single_process():
+    ...     rank_info()
+    RankInfo(rank=0, world_size=1, local_rank=0)
+    >>> rank_info().rank
+    1
+    >>> del os.environ["WORLD_SIZE"], os.environ["RANK"]
+    """
+    token = _SOLO.set(RankInfo())
+    try:
+        yield
+    finally:
+        _SOLO.reset(token)

@@ -14,7 +14,7 @@ from bertology.attribution.classifier import Classifier
 from bertology.attribution.dataset import attribute_file, load_results
 from bertology.attribution.faithfulness import FaithfulnessResult, faithfulness
 from bertology.data.loaders import load_sst2
-from bertology.distributed import barrier, rank_info
+from bertology.distributed import barrier, rank_info, single_process
 from bertology.errors import InputError
 from bertology.extract import extract
 from bertology.models import LoadedModel, load_model
@@ -25,7 +25,8 @@ def train_probe_classifier(model: LoadedModel, data: str | Path | None = None, l
                            progress: bool = True) -> Classifier:
     """Fit a :class:`~bertology.probes.estimator.LinearProbe` on an SST-2-style TSV and wrap it as a classifier.
 
-    The classic recipe: logistic regression on frozen pooled features of one layer.
+    The classic recipe: logistic regression on frozen pooled features of one layer. Under a
+    launcher every rank fits the same probe by itself.
 
     Parameters
     ----------
@@ -52,7 +53,8 @@ def train_probe_classifier(model: LoadedModel, data: str | Path | None = None, l
     ['negative', 'positive']
     """
     dataset = load_sst2(data)
-    store = extract(model, dataset.texts, layers=layer, pool=pool, truncate=True, progress=progress)
+    with single_process():
+        store = extract(model, dataset.texts, layers=layer, pool=pool, truncate=True, progress=progress)
     features = store[layer]
     probe = LinearProbe().fit(features, dataset.labels)
     clf = Classifier.from_probe(model, probe, layer=layer, pool=pool, labels=dataset.label_names)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from bertology.distributed import rank_info
 from bertology.experiments.figures import render_run_figures
 from bertology.experiments.report import write_report
 from bertology.experiments.runner import run_experiment
@@ -11,6 +12,8 @@ from bertology.experiments.runner import run_experiment
 
 def _run(args: argparse.Namespace) -> None:
     run = run_experiment(args.config, overrides=args.set, force=args.force, progress=args.progress)
+    if rank_info().rank != 0:
+        return
     for name, result in run.results.items():
         entry = run.manifest["steps"][name]
         line = f"{name:<12} {result.status:<8} {entry.get('elapsed_s', 0):8.1f}s"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bertology.distributed import RankInfo
 from bertology.models import LoadedModel
 
 
@@ -28,6 +29,9 @@ class StepContext:
         Whether to show progress bars.
     get_model
         Loads the run's model on first call (lazy: a cached step never loads it).
+    rank
+        This process's place in a ``torchrun`` / ``accelerate launch`` run; a
+        ``distributed`` step writes its shared tables on rank 0 only.
     """
 
     params: dict[str, Any]
@@ -36,6 +40,7 @@ class StepContext:
     seed: int
     progress: bool
     get_model: Callable[..., LoadedModel]
+    rank: RankInfo = field(default_factory=RankInfo)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,9 @@ class StepSpec:
         Parameters naming input files or directories that must exist before the run starts.
     needs_mlm
         The step needs a masked-LM head; it is skipped with a clear message otherwise.
+    distributed
+        Under a launcher, every rank runs the step and it shares the work out by rank
+        itself; other steps run on rank 0 alone.
     description
         One line for listings and reports.
     extra
@@ -75,6 +83,7 @@ class StepSpec:
     required: tuple[str, ...] = ()
     data_params: tuple[str, ...] = ()
     needs_mlm: bool = False
+    distributed: bool = False
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     types: Mapping[str, tuple[type, ...]] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bertology.distributed import RankInfo, barrier, rank_info, single_process
 from bertology.errors import ModelError
 from bertology.experiments.cache import (FIGURES_DIR, data_hashes, missing_files, read_marker,
                                          result_files, step_key, write_marker)
@@ -103,9 +104,80 @@ def _mlm_missing(step: StepConfig, loader: ModelLoader) -> str | None:
     return None
 
 
+def _step_params(step: StepConfig, config: ExperimentConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The step's data hashes and its parameters with data paths made absolute."""
+    data = data_hashes(step, config.data_root)
+    return data, {**step.params, **{key: value["path"] for key, value in data.items()}}
+
+
+def _context(step: StepConfig, config: ExperimentConfig, params: dict[str, Any], loader: ModelLoader,
+             progress: bool, rank: RankInfo) -> StepContext:
+    _seed_everything(config.seed)
+    return StepContext(params=params, out_dir=config.out / step.name, data_root=config.data_root, seed=config.seed,
+                       progress=progress, get_model=loader, rank=rank)
+
+
+def _prepare_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, identity: dict[str, Any],
+                  force: bool, progress: bool, rank: RankInfo) -> tuple[dict[str, Any], StepContext | None]:
+    """Rank 0's decision: a finished entry (reused or skipped), or a running entry and the context to run."""
+    step_dir = config.out / step.name
+    data, params = _step_params(step, config)
+    key = step_key(step, identity, data, config.seed)
+    marker = read_marker(step_dir)
+    entry: dict[str, Any] = {"kind": step.spec.name, "key": key, "data": data, "params": step.params}
+    if not force and _reusable(marker, key, step_dir):
+        _refresh_figures(step, step_dir, marker)
+        logger.info("%s: reusing stored results (%s)", step.name, marker["status"])
+        status = "cached" if marker["status"] == "done" else "skipped"
+        return {**entry, "status": status, "reason": marker.get("reason", ""), "cached": True,
+                "elapsed_s": 0.0, "computed_elapsed_s": marker.get("elapsed_s")}, None
+    resumable = marker is not None and marker.get("key") == key and marker.get("status") == "running"
+    if step_dir.exists() and (force or not resumable):
+        shutil.rmtree(step_dir)
+    started, clock = _now(), time.perf_counter()
+    write_marker(step_dir, {"status": "running", "key": key, "started": started})
+    reason = _mlm_missing(step, loader) if step.spec.needs_mlm else None
+    if reason:
+        logger.info("%s", reason)
+        write_marker(step_dir, {"status": "skipped", "key": key, "reason": reason, "files": [], FIGURES_DIR: [],
+                                "started": started, "finished": _now()})
+        return {**entry, "status": "skipped", "reason": reason, "cached": False, "started": started,
+                "finished": _now(), "elapsed_s": round(time.perf_counter() - clock, 3)}, None
+    logger.info("%s: running%s", step.name, " (resuming)" if resumable else "")
+    return {**entry, "started": started, "clock": clock}, _context(step, config, params, loader, progress, rank)
+
+
+def _finish_step(step: StepConfig, step_dir: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    """Render the figures and mark the step done (rank 0)."""
+    figures = [Path(p).relative_to(step_dir).as_posix() for p in step.spec.figures(step_dir)]
+    clock = entry.pop("clock")
+    elapsed = round(time.perf_counter() - clock, 3)
+    finished = _now()
+    write_marker(step_dir, {"status": "done", "key": entry["key"], "files": result_files(step_dir),
+                            FIGURES_DIR: figures, "started": entry["started"], "finished": finished,
+                            "elapsed_s": elapsed})
+    return {**entry, "status": "done", "reason": "", "cached": False, "finished": finished, "elapsed_s": elapsed}
+
+
+def _joined_context(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, progress: bool,
+                    rank: RankInfo) -> StepContext | None:
+    """On ranks other than 0: the context to run with, if rank 0 marked the step running."""
+    marker = read_marker(config.out / step.name)
+    if marker is None or marker.get("status") != "running":
+        return None
+    _, params = _step_params(step, config)
+    return _context(step, config, params, loader, progress, rank)
+
+
 def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, identity: dict[str, Any],
-             force: bool = False, progress: bool = True) -> dict[str, Any]:
+             force: bool = False, progress: bool = True, rank: RankInfo | None = None) -> dict[str, Any] | None:
     """Run one step, or reuse its stored results; return its manifest entry.
+
+    Under ``torchrun`` / ``accelerate launch`` every rank calls this for every step. Rank 0
+    alone decides whether the step is reused, resumed or redone, and writes its marker,
+    tables and figures. A step whose spec is ``distributed`` (``extract``, ``attribute``)
+    then runs on every rank at once, each taking its share of the inputs; any other step
+    runs on rank 0 only.
 
     Parameters
     ----------
@@ -121,11 +193,14 @@ def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, id
         Redo the step even when its stored results match.
     progress
         Show progress bars inside the step.
+    rank
+        This process's place in a launch; ``None`` reads the launcher's environment.
 
     Returns
     -------
-    dict
-        ``status`` (``done``, ``cached``, ``skipped``), ``reason``, ``key``, times, ``elapsed_s``.
+    dict or None
+        On rank 0: ``status`` (``done``, ``cached``, ``skipped``), ``reason``, ``key``,
+        times, ``elapsed_s``. ``None`` on other ranks.
 
     Examples
     --------
@@ -139,42 +214,27 @@ def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, id
     >>> run_step(cfg.steps[0], cfg, loader, model_provenance(cfg.model), progress=False)["status"]
     'cached'
     """
-    step_dir = config.out / step.name
-    data = data_hashes(step, config.data_root)
-    key = step_key(step, identity, data, config.seed)
-    marker = read_marker(step_dir)
-    entry: dict[str, Any] = {"kind": step.spec.name, "key": key, "data": data, "params": step.params}
-    if not force and _reusable(marker, key, step_dir):
-        _refresh_figures(step, step_dir, marker)
-        logger.info("%s: reusing stored results (%s)", step.name, marker["status"])
-        status = "cached" if marker["status"] == "done" else "skipped"
-        return {**entry, "status": status, "reason": marker.get("reason", ""), "cached": True,
-                "elapsed_s": 0.0, "computed_elapsed_s": marker.get("elapsed_s")}
-    resumable = marker is not None and marker.get("key") == key and marker.get("status") == "running"
-    if step_dir.exists() and (force or not resumable):
-        shutil.rmtree(step_dir)
-    started, clock = _now(), time.perf_counter()
-    write_marker(step_dir, {"status": "running", "key": key, "started": started})
-    reason = _mlm_missing(step, loader) if step.spec.needs_mlm else None
-    if reason:
-        logger.info("%s", reason)
-        write_marker(step_dir, {"status": "skipped", "key": key, "reason": reason, "files": [], FIGURES_DIR: [],
-                                "started": started, "finished": _now()})
-        return {**entry, "status": "skipped", "reason": reason, "cached": False, "started": started,
-                "finished": _now(), "elapsed_s": round(time.perf_counter() - clock, 3)}
-    logger.info("%s: running%s", step.name, " (resuming)" if resumable else "")
-    _seed_everything(config.seed)
-    params = {**step.params, **{key: value["path"] for key, value in data.items()}}
-    context = StepContext(params=params, out_dir=step_dir, data_root=config.data_root,
-                          seed=config.seed, progress=progress, get_model=loader)
-    step.spec.run(context)
-    figures = [Path(p).relative_to(step_dir).as_posix() for p in step.spec.figures(step_dir)]
-    elapsed = round(time.perf_counter() - clock, 3)
-    finished = _now()
-    write_marker(step_dir, {"status": "done", "key": key, "files": result_files(step_dir), FIGURES_DIR: figures,
-                            "started": started, "finished": finished, "elapsed_s": elapsed})
-    return {**entry, "status": "done", "reason": "", "cached": False, "started": started, "finished": finished,
-            "elapsed_s": elapsed}
+    info = rank_info() if rank is None else rank
+    if not (info.is_distributed and step.spec.distributed):
+        if info.rank != 0:
+            return None
+        with single_process():
+            entry, context = _prepare_step(step, config, loader, identity, force, progress, RankInfo())
+            if context is not None:
+                step.spec.run(context)
+                entry = _finish_step(step, context.out_dir, entry)
+        return entry
+    entry, context = (_prepare_step(step, config, loader, identity, force, progress, info) if info.rank == 0
+                      else (None, None))
+    barrier()
+    if info.rank != 0:
+        context = _joined_context(step, config, loader, progress, info)
+    if context is not None:
+        step.spec.run(context)
+        if info.rank == 0:
+            entry = _finish_step(step, context.out_dir, entry)
+    barrier()
+    return entry
 
 
 def _previous_model(out: Path, identity: dict[str, Any]) -> dict[str, Any] | None:
@@ -197,7 +257,10 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
     finished step in the run directory, with every result file present, is reused; an
     interrupted step is resumed in place; ``force`` redoes every step. Steps get their
     data parameters as absolute paths (relative ones resolved against ``[data] root``,
-    ``shipped:NAME`` against the data bertology ships).
+    ``shipped:NAME`` against the data bertology ships). Under ``torchrun`` /
+    ``accelerate launch`` every rank runs the same command: ``extract`` and ``attribute``
+    steps share their inputs out between ranks, the other steps run on rank 0, and rank 0
+    alone writes markers and the manifest (see :func:`run_step`).
 
     Parameters
     ----------
@@ -230,6 +293,7 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
     'done'
     """
     cfg = load_config(config, overrides)
+    info = rank_info()
     cfg.out.mkdir(parents=True, exist_ok=True)
     identity = model_provenance(cfg.model)
     previous_model = _previous_model(cfg.out, identity)
@@ -242,8 +306,12 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
     }
     clock = time.perf_counter()
     for step in cfg.steps:
+        if info.rank != 0:
+            run_step(step, cfg, loader, identity, force=force, progress=progress, rank=info)
+            continue
         try:
-            manifest["steps"][step.name] = run_step(step, cfg, loader, identity, force=force, progress=progress)
+            manifest["steps"][step.name] = run_step(step, cfg, loader, identity, force=force, progress=progress,
+                                                    rank=info)
         except BaseException as error:
             manifest["steps"][step.name] = {"status": "failed", "reason": f"{type(error).__name__}: {error}"}
             manifest["model"] = loader.describe() or manifest["model"]
@@ -251,8 +319,10 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
             raise
         manifest["model"] = loader.describe() or manifest["model"]
         write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
-    manifest["finished"] = _now()
-    manifest["elapsed_s"] = round(time.perf_counter() - clock, 3)
-    manifest["model_loaded"] = loader.loaded
-    write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
+    if info.rank == 0:
+        manifest["finished"] = _now()
+        manifest["elapsed_s"] = round(time.perf_counter() - clock, 3)
+        manifest["model_loaded"] = loader.loaded
+        write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
+    barrier()
     return Run.load(cfg.out)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 
@@ -113,3 +114,58 @@ def test_two_ranks_attribute_like_one_process(tiny_model_dir, tmp_path):
         torch.testing.assert_close(torch.tensor(a.word_scores), torch.tensor(b.word_scores), rtol=1e-5, atol=1e-6)
     assert (tmp_path / "two" / "faithfulness_summary.csv").read_text() == \
            (tmp_path / "one" / "faithfulness_summary.csv").read_text()
+
+
+def _run_config(tmp_path: Path, model_dir: Path) -> Path:
+    config = tmp_path / "experiment.toml"
+    config.write_text(f"""model = "{model_dir}"
+seed = 0
+
+[steps.extract]
+input = "shipped:sst2_sample.tsv"
+layers = "all"
+pool = "mean"
+batch_size = 8
+
+[steps.probe]
+task = "sst2"
+pool = "cls"
+cv = 3
+
+[steps.attribute]
+n_sentences = 5
+n_steps = 8
+num_samples = 60
+""", encoding="utf-8")
+    return config
+
+
+def test_two_ranks_run_an_experiment_like_one_process(tiny_model_dir, tmp_path):
+    from bertology.cli import main
+    from bertology.experiments.results import Run
+
+    config = _run_config(tmp_path, tiny_model_dir("bert"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(["--no-progress", "run", str(config), "--set", f"out={tmp_path / 'one'}"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "bertology", "--no-progress", "run", str(config), "--set", f"out={tmp_path / 'two'}"]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    first = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.count("results in") == 1  # rank 0 alone reports
+    one, two = Run.load(tmp_path / "one"), Run.load(tmp_path / "two")
+    assert {name: r.status for name, r in two.results.items()} == {"extract": "done", "probe": "done",
+                                                                    "attribute": "done"}
+    assert (tmp_path / "two" / "attribute" / "attributions-rank001.jsonl").exists()
+    _assert_identical(tmp_path / "two" / "extract" / "store", bt.ActivationStore(tmp_path / "one" / "extract" / "store"))
+    for name, table in (("extract", "layer_norms.csv"), ("attribute", "faithfulness_summary.csv")):
+        assert (tmp_path / "two" / name / table).read_text() == (tmp_path / "one" / name / table).read_text()
+    pd.testing.assert_frame_equal(two.results["probe"].to_frame(), one.results["probe"].to_frame())
+    again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert {name: r.status for name, r in Run.load(tmp_path / "two").results.items()} == \
+           {"extract": "cached", "probe": "cached", "attribute": "cached"}

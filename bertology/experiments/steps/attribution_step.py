@@ -65,6 +65,7 @@ STEP = register_step(StepSpec(
     run=run,
     figures=figures,
     data_params=("probe_data", "sentences"),
+    distributed=True,
     description="Integrated gradients and LIME on a sentiment classifier (or a CLS probe) with ERASER "
                 "faithfulness (DeYoung et al. 2020).",
 ))

@@ -46,12 +46,15 @@ def _texts_and_words(ctx: StepContext) -> tuple[list[str], list[int] | None]:
 
 
 def run(ctx: StepContext) -> None:
-    """Extract the activations into ``<step>/store`` (resumable) and tabulate the mean norm per layer."""
+    """Extract the activations into ``<step>/store`` (resumable; shared out by rank under a launcher) and
+    tabulate the mean norm per layer (rank 0)."""
     params = ctx.params
     texts, words = _texts_and_words(ctx)
     store = extract(ctx.get_model(), texts, layers=params["layers"], pool=params["pool"], words=words,
                     batch_size=int(params["batch_size"]), store=ctx.out_dir / STORE_DIR, dtype=params["dtype"],
                     truncate=bool(params["truncate"]), progress=ctx.progress)
+    if ctx.rank.rank != 0:
+        return
     valid = store.valid
     rows = []
     for layer in store.layers:
@@ -90,5 +93,6 @@ STEP = register_step(StepSpec(
     required=("input",),
     data_params=("input",),
     types={"layers": (str, int, list)},
+    distributed=True,
     description="Pooled per-layer activations of a sentence file, stored as a resumable ActivationStore.",
 ))
