@@ -69,18 +69,24 @@ def rank_info() -> RankInfo:
     return RankInfo(rank=rank, world_size=world, local_rank=int(os.environ.get("LOCAL_RANK", rank)))
 
 
-def barrier() -> None:
+def barrier(rank: RankInfo | None = None) -> None:
     """Wait for every rank when a process group can be formed; a no-op for one process.
 
     Uses the launcher's rendezvous (``MASTER_ADDR``/``MASTER_PORT``) with ``gloo`` on CPU
     and ``nccl`` on GPU. Ranks may wait a long time here while rank 0 runs a step alone
     (a probe, a cloze suite), so the wait is allowed :data:`BARRIER_TIMEOUT`.
 
+    Parameters
+    ----------
+    rank
+        The caller's place in the launch; ``None`` reads it with :func:`rank_info`. A
+        single-process ``RankInfo`` never waits.
+
     Examples
     --------
     >>> barrier()
     """
-    info = rank_info()
+    info = rank_info() if rank is None else rank
     if not info.is_distributed or "MASTER_ADDR" not in os.environ:
         return
     nccl = torch.cuda.is_available()

@@ -226,14 +226,14 @@ def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, id
         return entry
     entry, context = (_prepare_step(step, config, loader, identity, force, progress, info) if info.rank == 0
                       else (None, None))
-    barrier()
+    barrier(info)
     if info.rank != 0:
         context = _joined_context(step, config, loader, progress, info)
     if context is not None:
         step.spec.run(context)
         if info.rank == 0:
             entry = _finish_step(step, context.out_dir, entry)
-    barrier()
+    barrier(info)
     return entry
 
 
@@ -324,5 +324,5 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
         manifest["elapsed_s"] = round(time.perf_counter() - clock, 3)
         manifest["model_loaded"] = loader.loaded
         write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
-    barrier()
+    barrier(info)
     return Run.load(cfg.out)

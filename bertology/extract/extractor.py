@@ -236,7 +236,7 @@ def extract(
     info = rank_info() if rank is None else rank
     if info.rank == 0:
         writer = StoreWriter(directory, manifest, model.hidden_size, overwrite=overwrite)
-    barrier()
+    barrier(info)
     if info.rank != 0:
         writer = StoreWriter(directory, manifest, model.hidden_size, rank=info.rank, create=False)
     batches = length_sorted_batches(corpus.lengths, batch_size)
@@ -258,9 +258,9 @@ def extract(
     if corpus.skipped:
         logger.warning("Skipped %d of %d items: %s", len(corpus.skipped), len(texts),
                        "; ".join(f"{i}: {r}" for i, r in list(corpus.skipped.items())[:3]))
-    barrier()
+    barrier(info)
     if info.rank == 0:
         writer.finish({"skipped": {str(k): v for k, v in corpus.skipped.items()}, "truncated": corpus.truncated,
                        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "world_size": info.world_size})
-    barrier()
+    barrier(info)
     return ActivationStore(directory)

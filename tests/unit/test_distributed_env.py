@@ -26,3 +26,12 @@ def test_single_process_extracts_everything_without_waiting_for_other_ranks(monk
     assert rank_info().rank == 1
     assert store.complete and store.manifest["world_size"] == 1
     assert (abs(store[-1]).sum(axis=1) > 0).all()
+
+
+def test_an_explicit_single_rank_extracts_alone_inside_a_launch(monkeypatch, tiny_model, tmp_path):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    store = bt.extract(tiny_model(), ["one text", "another text here"], batch_size=1, store=tmp_path / "alone",
+                       progress=False, rank=RankInfo())
+    assert store.complete and (abs(store[-1]).sum(axis=1) > 0).all()
