@@ -66,7 +66,21 @@ def rank_info() -> RankInfo:
         return override
     world = int(os.environ.get("WORLD_SIZE", 1))
     rank = int(os.environ.get("RANK", 0))
-    return RankInfo(rank=rank, world_size=world, local_rank=int(os.environ.get("LOCAL_RANK", rank)))
+    return RankInfo(rank=rank, world_size=world, local_rank=local_rank())
+
+
+def local_rank() -> int:
+    """This process's rank on its machine (``LOCAL_RANK``, else ``RANK``, else 0), which picks its GPU.
+
+    Unlike :func:`rank_info` it ignores :func:`single_process`: a process keeps its GPU
+    while it works alone.
+
+    Examples
+    --------
+    >>> local_rank() >= 0
+    True
+    """
+    return int(os.environ.get("LOCAL_RANK", os.environ.get("RANK", 0)))
 
 
 def barrier(rank: RankInfo | None = None) -> None:

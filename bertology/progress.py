@@ -39,14 +39,14 @@ def progress_enabled(progress: bool = True) -> bool:
 
 
 def progress_bar(iterable: Iterable[T], *, total: int | None = None, desc: str = "", progress: bool = True,
-                 unit: str = "it", initial: int = 0) -> Iterable[T]:
+                 unit: str = "it") -> Iterable[T]:
     """Wrap ``iterable`` in a tqdm bar unless progress is disabled.
 
     Parameters
     ----------
     iterable
         What to iterate over.
-    total, desc, unit, initial
+    total, desc, unit
         Passed to :class:`tqdm.tqdm`.
     progress
         ``False`` returns ``iterable`` unchanged.
@@ -63,4 +63,4 @@ def progress_bar(iterable: Iterable[T], *, total: int | None = None, desc: str =
     """
     if not progress_enabled(progress):
         return iterable
-    return tqdm(iterable, total=total, desc=desc, unit=unit, initial=initial, dynamic_ncols=True)
+    return tqdm(iterable, total=total, desc=desc, unit=unit, dynamic_ncols=True)

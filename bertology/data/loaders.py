@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bertology.data.tables import column, read_table
+from bertology.data.tables import column, int_column, read_table
 from bertology.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -290,15 +290,7 @@ def load_table_dataset(path: str | Path, text_column: str = "sentence", label_co
     rows = read_table(path, fmt)
     texts = [str(text) for text in column(rows, text_column, path)]
     names, labels = np.unique([str(value) for value in column(rows, label_column, path)], return_inverse=True)
-    words = None
-    if word_column:
-        words = []
-        for number, value in enumerate(column(rows, word_column, path), start=2):
-            try:
-                words.append(int(value))
-            except (TypeError, ValueError):
-                raise InputError(f"{path}: row {number - 1}: {word_column!r} must be an integer word index "
-                                 f"(0-based, whitespace-split), got {value!r}.") from None
+    words = int_column(rows, word_column, path) if word_column else None
     split = None
     if split_column:
         split = np.array([str(value).strip().lower() for value in column(rows, split_column, path)])

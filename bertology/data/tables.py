@@ -97,3 +97,34 @@ def column(rows: list[dict[str, Any]], name: str, path: str | Path = "input") ->
     if name not in rows[0]:
         raise InputError(f"{path} has no column {name!r}; its columns are: {', '.join(rows[0])}.")
     return [row[name] for row in rows]
+
+
+def find_text_column(rows: list[dict[str, Any]], name: str | None = None) -> str:
+    """The column holding the texts: ``name`` if given, else ``sentence`` or ``text``, whichever exists.
+
+    Examples
+    --------
+    >>> find_text_column([{"text": "a", "label": 1}]), find_text_column([{"text": "a"}], "body")
+    ('text', 'body')
+    """
+    if name:
+        return name
+    return next((candidate for candidate in ("sentence", "text") if candidate in rows[0]), "sentence")
+
+
+def int_column(rows: list[dict[str, Any]], name: str, path: str | Path = "input") -> list[int]:
+    """A column of integer word indices (e.g. CoarseWSD-20 ``word_pos``), with an error naming the bad row.
+
+    Examples
+    --------
+    >>> int_column([{"w": "3"}, {"w": 0}], "w")
+    [3, 0]
+    """
+    values = []
+    for number, value in enumerate(column(rows, name, path), start=1):
+        try:
+            values.append(int(value))
+        except (TypeError, ValueError):
+            raise InputError(f"{path}: row {number}: {name!r} must be an integer word index "
+                             f"(0-based, whitespace-split), got {value!r}.") from None
+    return values

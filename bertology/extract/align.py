@@ -67,6 +67,12 @@ class EncodedCorpus:
         Token count per item.
     word_tokens
         ``(first, stop)`` token range of each item's target word, or ``None``.
+    all_word_tokens
+        With ``encode_corpus(..., all_words=True)``: per item, the ``(n_words, 2)``
+        ``[first, stop)`` token ranges of every whitespace-separated word.
+    special_masks
+        Per item, 1 for the tokens the tokenizer added (``[CLS]``, ``[SEP]``...), 0 for
+        tokens of the text (an ``[UNK]`` or a literal ``[MASK]`` in the text counts as text).
     skipped
         ``{item index: reason}`` for items dropped with ``on_error="skip"``.
     truncated
@@ -76,6 +82,8 @@ class EncodedCorpus:
     input_ids: list[list[int]]
     lengths: np.ndarray
     word_tokens: list[tuple[int, int] | None]
+    special_masks: list[list[int]] = field(default_factory=list)
+    all_word_tokens: list[np.ndarray] = field(default_factory=list)
     skipped: dict[int, str] = field(default_factory=dict)
     truncated: list[int] = field(default_factory=list)
 
@@ -137,6 +145,7 @@ def encode_corpus(
     spans: Sequence[tuple[int, int]] | None = None,
     truncate: bool = False,
     on_error: OnError = "raise",
+    all_words: bool = False,
 ) -> EncodedCorpus:
     """Tokenize texts and locate each target word's word-pieces.
 
@@ -157,6 +166,8 @@ def encode_corpus(
     on_error
         ``"raise"`` (default) or ``"skip"`` for an item whose target word was cut by
         truncation; skipped items are listed with the reason.
+    all_words
+        Also locate every whitespace-separated word of every item (``all_word_tokens``).
 
     Returns
     -------
@@ -186,7 +197,7 @@ def encode_corpus(
     targets = _target_spans(texts, words, spans)
     corpus = EncodedCorpus(input_ids=[], lengths=np.zeros(len(texts), dtype=np.int64), word_tokens=[])
     for index, (encoded, target) in enumerate(zip(_encode_batch(tokenizer, texts), targets)):
-        ids = encoded.ids
+        ids, special_mask = encoded.ids, encoded.special_tokens_mask
         truncated = len(ids) > max_length
         if truncated:
             if not truncate:
@@ -195,18 +206,21 @@ def encode_corpus(
                     f"{texts[index][:60]!r}... Pass truncate=True (CLI: --truncate) to cut it, or shorten it."
                 )
             ids = ids[:max_length - 1] + [ids[-1]]
+            special_mask = special_mask[:max_length - 1] + [special_mask[-1]]
             corpus.truncated.append(index)
         word_range = None
-        if target is not None:
+        if target is not None or all_words:
             offsets = np.asarray(encoded.offsets, dtype=np.int64).reshape(-1, 2)
-            special = np.asarray(encoded.special_tokens_mask, dtype=bool)
+            special = np.asarray(special_mask, dtype=bool)
             if truncated:
                 offsets = np.concatenate([offsets[:max_length - 1], offsets[-1:]])
-                special = np.concatenate([special[:max_length - 1], special[-1:]])
+        if all_words:
+            corpus.all_word_tokens.append(_every_word_tokens(texts[index], index, offsets, special))
+        if target is not None:
             start, end = target
-            hit = np.flatnonzero((offsets[:, 0] < end) & (offsets[:, 1] > start) & ~special)
-            cut = truncated and (hit.size == 0 or offsets[hit[-1], 1] < end)
-            if cut or hit.size == 0:
+            (first, stop), = _token_ranges(offsets, special, np.array([target]))
+            cut = truncated and (first < 0 or offsets[stop - 1, 1] < end)
+            if cut or first < 0:
                 reason = (f"target word {texts[index][start:end]!r} was cut by truncation to {max_length} tokens"
                           if cut else f"target word {texts[index][start:end]!r} produced no tokens")
                 if on_error == "raise":
@@ -214,11 +228,34 @@ def encode_corpus(
                                      "to skip such items with a count.")
                 corpus.skipped[index] = reason
             else:
-                word_range = (int(hit[0]), int(hit[-1]) + 1)
+                word_range = (int(first), int(stop))
         corpus.input_ids.append(ids)
+        corpus.special_masks.append(special_mask)
         corpus.lengths[index] = len(ids)
         corpus.word_tokens.append(word_range)
     return corpus
+
+
+def _token_ranges(offsets: np.ndarray, special: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """``(n_spans, 2)`` ``[first, stop)`` ranges of the non-special tokens overlapping each character span.
+
+    A span that no token overlaps gets ``(-1, -1)``.
+    """
+    hits = (offsets[None, :, 0] < spans[:, 1, None]) & (offsets[None, :, 1] > spans[:, 0, None]) & ~special[None]
+    first = hits.argmax(axis=1)
+    stop = hits.shape[1] - hits[:, ::-1].argmax(axis=1)
+    return np.where(hits.any(axis=1)[:, None], np.stack([first, stop], axis=1), -1)
+
+
+def _every_word_tokens(text: str, index: int, offsets: np.ndarray, special: np.ndarray) -> np.ndarray:
+    spans = np.array([match.span() for match in _WORD.finditer(text)], dtype=np.int64).reshape(-1, 2)
+    ranges = _token_ranges(offsets, special, spans)
+    missing = np.flatnonzero(ranges[:, 0] < 0)
+    if missing.size:
+        start, end = spans[missing[0]]
+        raise InputError(f"Item {index}: word {text[start:end]!r} has no tokens (cut by truncation, or dropped by "
+                         "the tokenizer): shorten or clean the text.")
+    return ranges
 
 
 def pad_sequences(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

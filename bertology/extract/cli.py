@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bertology.data import column, read_table
-from bertology.errors import InputError
+from bertology.data import column, find_text_column, int_column, read_table
 from bertology.extract.extractor import extract
 from bertology.models import load_model
 
@@ -52,16 +51,8 @@ def extract_file(model: str, input_path: str, out: str, layers: str = "all", poo
     (2, 384)
     """
     rows = read_table(input_path, fmt)
-    if text_column is None:
-        text_column = next((c for c in ("sentence", "text") if c in rows[0]), "sentence")
-    texts = column(rows, text_column, input_path)
-    words = None
-    if word_column is not None:
-        values = column(rows, word_column, input_path)
-        try:
-            words = [int(value) for value in values]
-        except ValueError:
-            raise InputError(f"{input_path}: column {word_column!r} must hold integer word indices.") from None
+    texts = column(rows, find_text_column(rows, text_column), input_path)
+    words = None if word_column is None else int_column(rows, word_column, input_path)
     return extract(load_model(model, device=device, dtype=model_dtype), texts, layers=layers, pool=pool, words=words,
                    batch_size=batch_size, store=out, dtype=dtype, truncate=truncate,
                    on_error="skip" if skip_bad else "raise", overwrite=overwrite, progress=progress)

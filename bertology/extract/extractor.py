@@ -18,6 +18,7 @@ from bertology.extract.pooling import WORD_POOLINGS, PoolingInputs, pool_layers,
 from bertology.distributed import RankInfo, barrier, rank_info
 from bertology.extract.store import DTYPES, ActivationStore, StoreWriter
 from bertology.hooks import hidden_state_name, trace
+from bertology.hooks.names import hidden_index
 from bertology.manifest import content_hash, package_versions
 from bertology.models import LoadedModel
 from bertology.progress import progress_bar
@@ -70,12 +71,7 @@ def resolve_layers(layers: Layers, num_layers: int) -> list[int]:
         layers = items
     elif isinstance(layers, int):
         layers = [layers]
-    resolved = []
-    for layer in layers:
-        if not -(num_layers + 1) <= int(layer) <= num_layers:
-            raise InputError(f"Layer {layer} is out of range: this model has hidden states 0..{num_layers} "
-                             f"(0 = embeddings, {num_layers} = last layer).")
-        resolved.append(int(layer) % (num_layers + 1))
+    resolved = [hidden_index(int(layer), num_layers) for layer in layers]
     if not resolved:
         raise InputError("No layers requested: pass 'all' or at least one layer index.")
     return sorted(set(resolved))
@@ -116,8 +112,8 @@ def batch_tensors(model: LoadedModel, corpus: EncodedCorpus, rows: np.ndarray) -
         span = corpus.word_tokens[row]
         if span is not None:
             word[position, span[0]:span[1]] = True
-    special_ids = torch.tensor(sorted(set(tokenizer.all_special_ids)), dtype=torch.long)
-    content = attention & ~torch.isin(ids, special_ids)
+    special, _ = pad_sequences([corpus.special_masks[row] for row in rows], 1)
+    content = attention & (special == 0)
     device = model.device
     inputs = {"input_ids": ids.to(device), "attention_mask": attention.long().to(device)}
     if model.adapter.uses_token_type_ids:

@@ -234,10 +234,9 @@ class StoreWriter:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def finish(self, extra: Mapping[str, Any]) -> ActivationStore:
-        """Mark the store complete, add ``extra`` to the manifest, and open it for reading."""
+    def finish(self, extra: Mapping[str, Any]) -> None:
+        """Close the files, add ``extra`` to the manifest and mark the store complete."""
         self.close()
         self.manifest.update(extra)
         self.manifest["complete"] = True
         write_json_atomic(self.directory / MANIFEST, self.manifest)
-        return ActivationStore(self.directory)

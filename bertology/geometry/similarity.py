@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,7 +93,8 @@ class SimilarityResult:
 
 
 def context_similarity(model: LoadedModel, data: ProbeDataset, layers: str | int | Sequence[int] = "all",
-                       level: float = 0.95, batch_size: int = 32, progress: bool = True) -> SimilarityResult:
+                       level: float = 0.95, batch_size: int = 32, progress: bool = True,
+                       features: Mapping[int, np.ndarray] | None = None) -> SimilarityResult:
     """Cosine similarity of one word across contexts, by layer, for same- and different-sense pairs.
 
     The word's vector in each sentence is the mean of its word-pieces at each layer; the
@@ -112,6 +113,10 @@ def context_similarity(model: LoadedModel, data: ProbeDataset, layers: str | int
         Confidence level of the Student-t intervals over pairs.
     batch_size, progress
         Extraction settings.
+    features
+        The word's ``word_mean`` vectors of ``data`` already extracted (an
+        :class:`~bertology.ActivationStore` or ``{layer: (n, d) array}``); extracted from
+        ``model`` when ``None``.
 
     Returns
     -------
@@ -133,7 +138,8 @@ def context_similarity(model: LoadedModel, data: ProbeDataset, layers: str | int
     if data.words is None:
         raise InputError(f"Dataset {data.name!r} has no target words: context_similarity needs word-level items "
                          "(e.g. load_coarsewsd20 or load_table_dataset(..., word_column=...)).")
-    features, valid = layer_features(model, data, layers, "word_mean", batch_size, None, progress)
+    features, valid = layer_features(model if features is None else features, data, layers, "word_mean",
+                                     batch_size, None, progress)
     labels = data.labels[valid]
     static = pair_similarities(static_embeddings(model, data.texts, data.words)[valid], labels)
     rows = []

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bertology.extract import encode_corpus, extract
+from bertology.extract import batch_tensors, encode_corpus, length_sorted_batches, resolve_layers
+from bertology.hooks import hidden_state_name, trace
 from bertology.models import LoadedModel
+from bertology.progress import progress_bar
 
 
 @dataclass
@@ -35,6 +37,10 @@ def word_vectors(model: LoadedModel, texts: Sequence[str], layers: str | int | S
                  batch_size: int = 32, progress: bool = True) -> WordVectors:
     """Vectors of every whitespace word of every sentence, at each layer (mean of its word-pieces).
 
+    Each sentence runs through the model once, in length-sorted batches that stop after
+    the deepest requested layer; every word is then pooled from that one pass, with the
+    word-piece alignment of :func:`bertology.extract` (``pool="word_mean"``).
+
     Parameters
     ----------
     model
@@ -43,8 +49,10 @@ def word_vectors(model: LoadedModel, texts: Sequence[str], layers: str | int | S
         Sentences; each whitespace-separated word is one occurrence.
     layers
         Hidden states as in :func:`bertology.extract`.
-    batch_size, progress
-        Passed to :func:`bertology.extract`.
+    batch_size
+        Sentences per forward pass.
+    progress
+        Show a progress bar.
 
     Returns
     -------
@@ -57,12 +65,28 @@ def word_vectors(model: LoadedModel, texts: Sequence[str], layers: str | int | S
     >>> wv.vectors[6].shape, wv.types
     ((4, 384), ['the', 'bank', 'a', 'bank'])
     """
-    items = [(index, position) for index, text in enumerate(texts) for position in range(len(text.split()))]
-    sentence = np.array([index for index, _ in items])
-    store = extract(model, [texts[index] for index, _ in items], layers=layers, pool="word_mean",
-                    words=[position for _, position in items], batch_size=batch_size, progress=progress)
-    types = [texts[index].split()[position].lower() for index, position in items]
-    return WordVectors({k: np.asarray(store[k], dtype=np.float64) for k in store.layers}, sentence, types)
+    corpus = encode_corpus(model.tokenizer, texts, model.max_length, all_words=True)
+    hidden_indices = resolve_layers(layers, model.num_layers)
+    names = [hidden_state_name(index, model.num_layers) for index in hidden_indices]
+    counts = np.array([len(ranges) for ranges in corpus.all_word_tokens])
+    first_row = np.concatenate([[0], np.cumsum(counts)])
+    vectors = {k: np.empty((int(counts.sum()), model.hidden_size)) for k in hidden_indices}
+    batches = length_sorted_batches(corpus.lengths, batch_size)
+    with torch.inference_mode():
+        for rows in progress_bar(batches, total=len(batches), desc="word vectors", unit="batch", progress=progress):
+            inputs, _ = batch_tensors(model, corpus, rows)
+            with trace(model, names, stop=True) as cache:
+                model(**inputs)
+            for index, name in zip(hidden_indices, names):
+                hidden = cache[name].double().cpu()
+                prefix = torch.nn.functional.pad(hidden.cumsum(dim=1), (0, 0, 1, 0)).numpy()  # (B, T + 1, H)
+                for position, row in enumerate(rows):
+                    first, stop = corpus.all_word_tokens[row].T
+                    sums = prefix[position, stop] - prefix[position, first]
+                    vectors[index][first_row[row]:first_row[row + 1]] = sums / (stop - first)[:, None]
+    sentence = np.repeat(np.arange(len(texts)), counts)
+    types = [word.lower() for text in texts for word in text.split()]
+    return WordVectors(vectors, sentence, types)
 
 
 def static_embeddings(model: LoadedModel, texts: Sequence[str], words: Sequence[int]) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Callable, Sequence
 
 from bertology.errors import InputError
@@ -11,7 +10,6 @@ from bertology.errors import InputError
 NamesFilter = str | Sequence[str] | Callable[[str], bool]
 
 _KINDS = ("attn.pattern", "mlp_out", "resid_post")
-_NAME = re.compile(r"^layers\.(\d+)\.(attn\.pattern|mlp_out|resid_post)$")
 
 
 def canonical_names(num_layers: int) -> list[str]:
@@ -60,23 +58,38 @@ def hidden_state_name(index: int, num_layers: int) -> str:
     >>> hidden_state_name(0, 6), hidden_state_name(6, 6), hidden_state_name(-1, 6)
     ('embeddings', 'layers.5.resid_post', 'layers.5.resid_post')
     """
-    if not -(num_layers + 1) <= index <= num_layers:
-        raise InputError(f"Layer {index} is out of range: this model has hidden states 0..{num_layers} "
-                         f"(0 = embeddings, {num_layers} = last layer).")
-    index %= num_layers + 1
+    index = hidden_index(index, num_layers)
     return "embeddings" if index == 0 else f"layers.{index - 1}.resid_post"
 
 
-def layer_of(name: str) -> int:
-    """Position of a canonical name in execution order, as a layer number (-1 for embeddings).
+def hidden_index(index: int, num_layers: int) -> int:
+    """The non-negative hidden-state index of ``index`` (negative ones count from the end).
+
+    Parameters
+    ----------
+    index
+        0 for the embeddings, ``k`` for the output of layer ``k``, or negative.
+    num_layers
+        Number of transformer layers (hidden states are ``0..num_layers``).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InputError
+        If ``index`` is outside ``-(num_layers + 1) .. num_layers``.
 
     Examples
     --------
-    >>> layer_of("embeddings"), layer_of("layers.3.mlp_out")
-    (-1, 3)
+    >>> hidden_index(-1, 6), hidden_index(2, 6)
+    (6, 2)
     """
-    match = _NAME.match(name)
-    return -1 if match is None else int(match.group(1))
+    if not -(num_layers + 1) <= index <= num_layers:
+        raise InputError(f"Layer {index} is out of range: this model has hidden states 0..{num_layers} "
+                         f"(0 = embeddings, {num_layers} = last layer).")
+    return index % (num_layers + 1)
 
 
 def resolve_names(names: NamesFilter, num_layers: int) -> list[str]:

@@ -78,6 +78,8 @@ class _Recorder:
         self.cache = cache
         self.calls: dict[tuple[int, str], int] = {}
         self.owners: dict[tuple[int, str], list[int]] = {}
+        self.signatures: dict[int, inspect.Signature] = {}
+        self.wants_attention = any(name.endswith("attn.pattern") for name in self.wanted)
         self.handles: list[RemovableHandle] = []
         self.hf_model = hf_model
 
@@ -102,21 +104,21 @@ class _Recorder:
     def install(self) -> None:
         base = self.hf_model.base_model
         self.handles.append(base.register_forward_pre_hook(lambda module, args: self.calls.clear()))
-        wants_attention = any(name.endswith("attn.pattern") for name in self.wanted)
         wants_mlp = any(name.endswith("mlp_out") for name in self.wanted)
         for index, layer in enumerate(self.layers):
             self.owners.setdefault((id(layer), "layer"), []).append(index)
-            if wants_attention:
+            if self.wants_attention:
                 self.owners.setdefault((id(self._sub(layer, "attn")), "attn"), []).append(index)
             if wants_mlp:
                 self.owners.setdefault((id(self._sub(layer, "mlp")), "mlp"), []).append(index)
         for layer in dict.fromkeys(self.layers):
             self.handles.append(layer.register_forward_pre_hook(self._embeddings_hook, with_kwargs=True))
             self.handles.append(layer.register_forward_hook(self._layer_hook))
-            if wants_attention:
+            if self.wants_attention:
                 attention = self._sub(layer, "attn")
                 self.handles.append(attention.register_forward_hook(self._attention_hook))
                 if self.adapter.attention_kwargs:
+                    self.signatures[id(attention)] = inspect.signature(attention.forward)
                     self.handles.append(attention.register_forward_pre_hook(self._force_attention_kwargs,
                                                                             with_kwargs=True))
             if wants_mlp:
@@ -154,7 +156,7 @@ class _Recorder:
         self._record(f"layers.{index}.mlp_out", _first_tensor(output))
 
     def _force_attention_kwargs(self, module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        bound = inspect.signature(module.forward).bind(*args, **kwargs)
+        bound = self.signatures[id(module)].bind(*args, **kwargs)
         bound.arguments.update(self.adapter.attention_kwargs)
         return bound.args, bound.kwargs
 
@@ -203,7 +205,7 @@ def trace(model: LoadedModel | nn.Module, names: NamesFilter, stop: bool = False
     cache = ActivationCache()
     recorder = _Recorder(hf_model, adapter, resolved, stop, detach, cache)
     previous_attention = hf_model.config._attn_implementation
-    needs_eager = any(name.endswith("attn.pattern") for name in resolved) and previous_attention != "eager"
+    needs_eager = recorder.wants_attention and previous_attention != "eager"
     try:
         if needs_eager:
             hf_model.set_attn_implementation("eager")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from bertology.distributed import local_rank
 from bertology.errors import ModelError
 from bertology.models.adapters import Adapter, get_adapter
 
@@ -400,6 +400,6 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
         return torch.device("cpu")
     if device == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)) % torch.cuda.device_count())
+            return torch.device("cuda", local_rank() % torch.cuda.device_count())
         return torch.device("cpu")
     return torch.device(device)

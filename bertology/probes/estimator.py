@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from bertology.probes.solver import fit_softmax, standardize
+from bertology.probes.solver import centre, fit_softmax
 
 
 class LinearProbe(ClassifierMixin, BaseEstimator):
@@ -60,10 +60,10 @@ class LinearProbe(ClassifierMixin, BaseEstimator):
             raise ValueError(f"LinearProbe needs at least 2 classes in y, got 1 class ({self.classes_[0]!r}): "
                              "give examples of every class.")
         features = torch.from_numpy(np.array(X))[None]
-        mean, scale, features_z = standardize(features, scale=False)
+        mean, features_z = centre(features)
         weights, bias, self.n_iter_ = fit_softmax(features_z, torch.as_tensor(encoded, dtype=torch.long)[None],
                                     len(self.classes_), C=float(self.C), max_iter=int(self.max_iter))
-        raw = (weights[0] / scale[0, 0, :, None]).numpy()  # (d, K)
+        raw = weights[0].numpy()  # (d, K)
         offset = bias[0].numpy() - mean[0, 0].numpy() @ raw
         if len(self.classes_) == 2:
             self.coef_ = (raw[:, 1] - raw[:, 0])[None, :]

@@ -15,7 +15,7 @@ from bertology.data.loaders import ProbeDataset
 from bertology.errors import InputError
 from bertology.extract import extract, resolve_layers
 from bertology.models import LoadedModel
-from bertology.probes.controls import control_task_labels, majority_predictions
+from bertology.probes.controls import control_task_labels, majority_predictions, selectivity
 from bertology.probes.encoders import random_encoder as make_random_encoder
 from bertology.probes.mdl import PORTIONS, online_codelength
 from bertology.probes.metrics import accuracy, bootstrap_ci, macro_f1, mean_ci
@@ -77,6 +77,13 @@ def fold_splits(labels: np.ndarray, cv: int | None, seed: int = 0,
     return [(train, test) for train, test in folds.split(np.zeros(len(labels)), labels)]
 
 
+def _auto_pool(pool: str, data: ProbeDataset) -> str:
+    """``"auto"`` pooling: ``word_mean`` for word-level data, ``cls`` otherwise."""
+    if pool != "auto":
+        return pool
+    return "word_mean" if data.words is not None else "cls"
+
+
 def layer_features(source: Source, data: ProbeDataset, layers: str | int | Sequence[int] = "all",
                    pool: str = "auto", batch_size: int = 32, store: str | Path | None = None,
                    progress: bool = True) -> tuple[dict[int, np.ndarray], np.ndarray]:
@@ -109,9 +116,7 @@ def layer_features(source: Source, data: ProbeDataset, layers: str | int | Seque
     ([3], [True, True])
     """
     if isinstance(source, LoadedModel):
-        if pool == "auto":
-            pool = "word_mean" if data.words is not None else "cls"
-        activations = extract(source, data.texts, layers=layers, pool=pool, words=data.words,
+        activations = extract(source, data.texts, layers=layers, pool=_auto_pool(pool, data), words=data.words,
                               batch_size=batch_size, store=store, progress=progress)
         valid = np.asarray(activations.valid, dtype=bool)
         return {k: np.asarray(activations[k], dtype=np.float32) for k in activations.layers}, valid
@@ -166,8 +171,9 @@ def _evaluate(stack: np.ndarray, labels: np.ndarray, types: list[str], layers: l
                                                                "control_macro_f1", "base_accuracy", "base_macro_f1")}
     single: tuple[np.ndarray, np.ndarray] | None = None
     jobs = [(seed, train, test) for seed, folds in splits.items() for train, test in folds]
+    control_labels = {seed: control_task_labels(types, labels, seed) for seed in splits} if controls else {}
     for seed, train, test in progress_bar(jobs, total=len(jobs), desc=f"probe ({encoder})", progress=progress):
-        label_sets = [labels] + ([control_task_labels(types, labels, seed)] if controls else [])
+        label_sets = [labels] + ([control_labels[seed]] if controls else [])
         predictions = _predict(stack, label_sets, train, test, n_classes, estimator, C, max_iter)
         scores["accuracy"].append(accuracy(labels[test], predictions[0]))
         scores["macro_f1"].append(macro_f1(labels[test], predictions[0], n_classes))
@@ -190,7 +196,7 @@ def _evaluate(stack: np.ndarray, labels: np.ndarray, types: list[str], layers: l
             control = float(arrays[f"control_{metric}"][:, index].mean()) if controls else float("nan")
             rows.append({"encoder": encoder, "layer": layer, "metric": metric, "mean": mean, "ci_low": low,
                          "ci_high": high, "n": len(jobs), "baseline": float(arrays[f"base_{metric}"][:, index].mean()),
-                         "control": control, "selectivity": mean - control})
+                         "control": control, "selectivity": selectivity(mean, control)})
     return rows
 
 
@@ -280,6 +286,8 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
                          "or random_encoder=False for precomputed features.")
     if not seeds:
         raise InputError("seeds is empty: pass at least one seed, e.g. seeds=(0,).")
+    if isinstance(source, LoadedModel):
+        pool = _auto_pool(pool, data)
     features, valid = layer_features(source, data, layers, pool, batch_size, store, progress)
     if not valid.all():
         logger.warning("Dropping %d of %d items that could not be encoded.", int((~valid).sum()), len(valid))
@@ -300,8 +308,7 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
         random_stack = np.stack([random_features[k] for k in layer_ids])
         rows += _evaluate(random_stack, labels, types, layer_ids, controls=False, encoder="random", **common)
     meta = {"dataset": data.name, "n_items": len(data), "n_classes": data.n_classes, "label_names": data.label_names,
-            "layers": layer_ids, "pool": pool if not isinstance(source, LoadedModel) or pool != "auto"
-            else ("word_mean" if data.words is not None else "cls"), "cv": cv if cv is not None else "official split",
+            "layers": layer_ids, "pool": pool, "cv": cv if cv is not None else "official split",
             "seeds": [int(s) for s in seeds], "C": C, "level": level,
             "model": source.describe() if isinstance(source, LoadedModel) else None,
             "probe": "batched logistic regression (preconditioned L-BFGS)" if estimator is None else repr(estimator)}

@@ -10,34 +10,32 @@ ARMIJO = 1e-4
 MAX_HALVINGS = 40
 
 
-def standardize(train: torch.Tensor, *others: torch.Tensor, scale: bool = True) -> tuple[torch.Tensor, ...]:
-    """Centre (and scale) ``(B, n, d)`` features with the mean (and std) of the training rows only.
+def centre(train: torch.Tensor, *others: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Centre ``(B, n, d)`` features on the mean of the training rows only.
+
+    Centring leaves the optimum of an L2-penalised model with an unpenalised intercept
+    unchanged and makes the solver converge faster.
 
     Parameters
     ----------
     train
         ``(B, n_train, d)`` training features of ``B`` problems.
     others
-        Further ``(B, m, d)`` arrays (test rows) scaled with the training statistics.
-    scale
-        Divide by the standard deviation too; ``False`` only centres (which leaves the
-        optimum of an L2-penalised model with an unpenalised intercept unchanged).
+        Further ``(B, m, d)`` arrays (test rows) shifted by the same mean.
 
     Returns
     -------
     tuple of torch.Tensor
-        ``(mean, scale, train_scaled, *others_scaled)``; ``mean`` and ``scale`` are ``(B, 1, d)``.
+        ``(mean (B, 1, d), train_centred, *others_centred)``.
 
     Examples
     --------
-    >>> mean, scale, z = standardize(torch.tensor([[[1.0], [3.0]]]))
-    >>> z.squeeze().tolist()
-    [-1.0, 1.0]
+    >>> mean, z = centre(torch.tensor([[[1.0], [3.0]]]))
+    >>> mean.item(), z.squeeze().tolist()
+    (2.0, [-1.0, 1.0])
     """
     mean = train.mean(dim=1, keepdim=True)
-    spread = train.std(dim=1, unbiased=False, keepdim=True) if scale else torch.ones_like(mean)
-    spread = torch.where(spread > 0, spread, torch.ones_like(spread))
-    return (mean, spread, (train - mean) / spread, *((other - mean) / spread for other in others))
+    return (mean, train - mean, *(other - mean for other in others))
 
 
 def _loss(scores: torch.Tensor, targets: torch.Tensor, coef: torch.Tensor, penalty: torch.Tensor,
@@ -216,7 +214,7 @@ def fit_predict_proba(train: np.ndarray | torch.Tensor, labels: np.ndarray | tor
     labels = torch.as_tensor(labels, dtype=torch.long)
     if labels.dim() == 1:
         labels = labels.expand(train.shape[0], -1)
-    _, _, train_z, test_z = standardize(train, test, scale=False)
+    _, train_z, test_z = centre(train, test)
     weights, bias, _ = fit_softmax(train_z, labels.contiguous(), n_classes, C=C, max_iter=max_iter)
     with torch.inference_mode():
         return torch.softmax(test_z @ weights + bias[:, None, :], dim=-1).double().numpy()

@@ -129,3 +129,17 @@ def test_length_sorted_batches_cover_every_item_once():
     batches = length_sorted_batches(lengths, 3)
     assert sorted(np.concatenate(batches).tolist()) == list(range(7))
     assert [lengths[b].tolist() for b in batches] == [[9, 8, 7], [5, 3, 2], [1]]
+
+
+def test_first_and_last_pool_text_tokens_even_unk_and_mask(minilm):
+    texts = ["☃ the snowman here", "a snowman [MASK]"]
+    store = bt.extract(minilm, texts, layers=[6], pool="first", progress=False)
+    last = bt.extract(minilm, texts, layers=[6], pool="last", progress=False)
+    for index, text in enumerate(texts):
+        encoding = minilm.tokenizer(text, return_special_tokens_mask=True, return_tensors="pt")
+        content = torch.nonzero(encoding.pop("special_tokens_mask")[0] == 0)[:, 0]
+        with torch.no_grad():
+            hidden = minilm.model(**encoding, output_hidden_states=True).hidden_states[6][0]
+        np.testing.assert_allclose(store[6][index], hidden[content[0]].numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(last[6][index], hidden[content[-1]].numpy(), rtol=1e-4, atol=1e-5)
+    assert minilm.tokenizer.unk_token_id in minilm.tokenizer(texts[0])["input_ids"]

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+import bertology as bt
+
 from bertology.data import ProbeDataset
 from bertology.errors import InputError
 from bertology.geometry import (EthayarajhResult, ProjectionResult, anisotropy_baseline, context_similarity,
@@ -24,14 +26,12 @@ def test_self_similarity_matches_hand_computation():
     vectors = rng.normal(size=(6, 4))
     types = ["bank", "bat", "bank", "bank", "bat", "once"]
     bank = [0, 2, 3]
-    bat = [1, 4]
     expected_bank = np.mean([cos(vectors[i], vectors[j]) for i, j in itertools.permutations(bank, 2)])
     expected = np.mean([expected_bank, cos(vectors[1], vectors[4])])
     assert self_similarity(vectors, types) == pytest.approx(expected)
     assert self_similarity(vectors, types, min_count=3) == pytest.approx(expected_bank)
     with pytest.raises(InputError, match="at least 4 times"):
         self_similarity(vectors, types, min_count=4)
-    assert bat  # both types counted above
 
 
 def test_intra_sentence_similarity_matches_hand_computation():
@@ -115,9 +115,26 @@ def test_word_vectors_and_static_embeddings(tiny_model):
     np.testing.assert_allclose(static[0], expected, rtol=1e-5)
 
 
+def test_word_vectors_equal_one_word_pooled_extraction_per_occurrence(tiny_model, arch):
+    model = tiny_model(arch)
+    texts = ["the riverbank's edge , unbelievably", "a bank", "o'neill said it was the bank's fault"]
+    occurrences = word_vectors(model, texts, layers="0,2", batch_size=2, progress=False)
+    items = [(text, position) for text in texts for position in range(len(text.split()))]
+    expected = bt.extract(model, [text for text, _ in items], layers="0,2", pool="word_mean",
+                          words=[position for _, position in items], progress=False)
+    for layer in (0, 2):
+        np.testing.assert_allclose(occurrences.vectors[layer], expected[layer], rtol=1e-4, atol=1e-5)
+
+
 def test_ethayarajh_measures_on_a_tiny_model(tiny_model):
     result = ethayarajh_measures(tiny_model("bert"), BANK.texts, layers="0,2", progress=False)
     frame = result.to_frame()
     assert set(frame["measure"]) == {"self_similarity", "intra_sentence", "anisotropy"}
     np.testing.assert_allclose(frame["adjusted"], frame["raw"] - frame["baseline"])
+    occurrences = word_vectors(tiny_model("bert"), BANK.texts, layers=2, progress=False)
+    at_2 = frame[frame["layer"] == 2].set_index("measure")["raw"]
+    assert at_2["self_similarity"] == pytest.approx(self_similarity(occurrences.vectors[2], occurrences.types))
+    assert at_2["intra_sentence"] == pytest.approx(intra_sentence_similarity(occurrences.vectors[2],
+                                                                             occurrences.sentence))
+    assert at_2["anisotropy"] == pytest.approx(anisotropy_baseline(occurrences.vectors[2]))
     assert isinstance(EthayarajhResult(frame).plot(), Figure)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 import transformers
 
 import bertology as bt
@@ -36,7 +37,10 @@ def test_missing_mlm_head_is_a_clear_error(tiny_model_dir):
 def test_random_head_only_when_asked_and_loudly(tiny_model_dir):
     with pytest.warns(UserWarning, match="randomly initialised mlm head"):
         model = bt.load_model(str(tiny_model_dir("bert", "base")), head="mlm", allow_random_head=True)
-    assert model.head == "mlm"
+    assert model.head == "mlm" and isinstance(model.model, transformers.BertForMaskedLM)
+    base = bt.load_model(str(tiny_model_dir("bert", "base")))
+    torch.testing.assert_close(model.model.bert.embeddings.word_embeddings.weight,
+                               base.model.embeddings.word_embeddings.weight)
 
 
 def test_offline_hub_id_names_the_model_and_the_fix():
@@ -72,3 +76,10 @@ def test_tampered_minilm_weights_are_refused(tmp_path, monkeypatch):
 def test_adapter_table_has_every_required_architecture():
     for model_type in ("bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra", "deberta-v2"):
         assert get_adapter(model_type).model_type == model_type
+
+
+def test_adapters_find_every_layer_of_each_tiny_model(tiny_model, arch):
+    model = tiny_model(arch)
+    layers = model.adapter.layer_modules(model.model)
+    assert len(layers) == model.num_layers
+    assert all(isinstance(layer, torch.nn.Module) for layer in layers)

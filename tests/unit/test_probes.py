@@ -114,6 +114,12 @@ def test_selectivity_is_task_minus_control_accuracy():
     frame = probe_layers(features, _dataset(labels, types), cv=5, progress=False).to_frame()
     np.testing.assert_allclose(frame["selectivity"], frame["mean"] - frame["control"])
     assert frame["control"].notna().all()
+    control = control_task_labels(types, labels, 0)
+    by_hand = np.mean([LogisticRegression().fit(features[1][train], control[train])
+                       .score(features[1][test], control[test]) for train, test in fold_splits(labels, 5, 0)])
+    layer_1 = frame.query("layer == 1 and metric == 'accuracy'").iloc[0]
+    assert layer_1["control"] == pytest.approx(by_hand, abs=0.02)
+    assert layer_1["selectivity"] > 0.2
     assert selectivity(0.9, 0.6) == pytest.approx(0.3)
 
 

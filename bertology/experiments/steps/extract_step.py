@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bertology.data import column, read_table
-from bertology.errors import InputError
+from bertology.data import column, find_text_column, int_column, read_table
 from bertology.experiments.config import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
 from bertology.extract import ActivationStore, extract
@@ -34,15 +33,9 @@ def _texts_and_words(ctx: StepContext) -> tuple[list[str], list[int] | None]:
     params = ctx.params
     path = resolve_data_path(params["input"], ctx.data_root)
     rows = read_table(path, params["format"])
-    text_column = params["text_column"] or next((c for c in ("sentence", "text") if c in rows[0]), "sentence")
-    texts = column(rows, text_column, path)
-    if not params["word_column"]:
-        return texts, None
-    try:
-        return texts, [int(value) for value in column(rows, params["word_column"], path)]
-    except ValueError:
-        raise InputError(f"[steps.extract] {path}: column {params['word_column']!r} must hold integer word "
-                         "indices (0-based, whitespace-split).") from None
+    texts = column(rows, find_text_column(rows, params["text_column"]), path)
+    words = int_column(rows, params["word_column"], path) if params["word_column"] else None
+    return texts, words
 
 
 def run(ctx: StepContext) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from bertology.experiments.config import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
+from bertology.extract import extract
 from bertology.geometry import EthayarajhResult, ProjectionResult, SimilarityResult
 from bertology.geometry import context_similarity, ethayarajh_measures, project_layers
 from bertology.probes.tasks import load_task
@@ -33,10 +34,11 @@ def run(ctx: StepContext) -> None:
     data = resolve_data_path(params["data"], ctx.data_root) if params["data"] else None
     dataset = load_task("coarsewsd20", data, params["word"] or None)
     model = ctx.get_model()
-    projection = project_layers(model, dataset, params["layers"], params["method"], seed=ctx.seed,
-                                progress=ctx.progress)
+    vectors = extract(model, dataset.texts, layers=params["layers"], pool="word_mean", words=dataset.words,
+                      progress=ctx.progress)
+    projection = project_layers(vectors, dataset, method=params["method"], seed=ctx.seed, progress=ctx.progress)
     projection.to_frame().to_csv(ctx.out_dir / PROJECTION_TABLE, index=False)
-    similarity = context_similarity(model, dataset, params["layers"], progress=ctx.progress)
+    similarity = context_similarity(model, dataset, progress=ctx.progress, features=vectors)
     similarity.to_frame().to_csv(ctx.out_dir / SIMILARITY_TABLE, index=False)
     if params["ethayarajh"]:
         measures = ethayarajh_measures(model, dataset.texts, params["layers"], n_pairs=int(params["n_pairs"]),
