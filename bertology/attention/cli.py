@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bertology.attention.head_view import head_view
 from bertology.attention.stats import AttentionStats, attention_stats
-from bertology.data import column, read_table
+from bertology.data import column, find_text_column, read_table
 from bertology.models import load_model
 from bertology.viz import save_figure
 
@@ -49,9 +49,7 @@ def attention_stats_file(model: str, input_path: str, out: str, text_column: str
     2
     """
     rows = read_table(input_path, fmt)
-    if text_column is None:
-        text_column = next((c for c in ("sentence", "text") if c in rows[0]), "text")
-    sentences = column(rows, text_column, input_path)
+    sentences = column(rows, find_text_column(rows, text_column), input_path)
     stats = attention_stats(load_model(model, device=device), sentences, batch_size=batch_size, truncate=truncate,
                             progress=progress)
     directory = Path(out)

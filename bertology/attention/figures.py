@@ -14,17 +14,13 @@ from bertology.attention.sentence import SentenceAttention, Text, sentence_atten
 from bertology.errors import InputError
 from bertology.models import LoadedModel
 from bertology.viz import new_figure, paper_style
-from bertology.viz.style import WIDTHS
+from bertology.viz.style import figure_width
 
 if TYPE_CHECKING:
     from bertology.attention.stats import AttentionStats
 
 LABEL_HEIGHT_IN = 0.11
 """Space one tick label of the paper font needs; labels closer than this are thinned."""
-
-
-def _inches(width: str | float) -> float:
-    return WIDTHS[width] if isinstance(width, str) else float(width)
 
 
 def thinned_labels(tokens: Sequence[str], span_in: float) -> tuple[np.ndarray, list[str]]:
@@ -46,6 +42,12 @@ def thinned_labels(tokens: Sequence[str], span_in: float) -> tuple[np.ndarray, l
     return positions, [tokens[i] for i in positions]
 
 
+def _hide_frame(ax: Axes) -> None:
+    """Hide the four spines around ``ax``."""
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
 def _draw_map(ax: Axes, matrix: np.ndarray, tokens: Sequence[str], span_in: float) -> object:
     image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=max(float(matrix.max()), 1e-9), aspect="equal",
                       interpolation="nearest")
@@ -55,8 +57,7 @@ def _draw_map(ax: Axes, matrix: np.ndarray, tokens: Sequence[str], span_in: floa
     ax.tick_params(length=0, pad=1.5)
     ax.set_xlabel("key")
     ax.set_ylabel("query")
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    _hide_frame(ax)
     return image
 
 
@@ -88,7 +89,7 @@ def plot_attention_map(matrix: np.ndarray, tokens: Sequence[str], title: str | N
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.shape != (len(tokens), len(tokens)):
         raise InputError(f"matrix must be (n, n) with n = {len(tokens)} tokens, got shape {matrix.shape}.")
-    inches = _inches(width)
+    inches = figure_width(width)
     figure, ax = new_figure(inches, height=inches * 0.95)
     with paper_style():
         image = _draw_map(ax, matrix, tokens, span_in=inches * 0.75)
@@ -127,7 +128,7 @@ def plot_attention_grid(attention: SentenceAttention, layers: Sequence[int] | No
     n_layers, n_heads = attention.patterns.shape[:2]
     layers = list(range(n_layers)) if layers is None else [range(n_layers)[i] for i in layers]
     heads = list(range(n_heads)) if heads is None else [range(n_heads)[i] for i in heads]
-    inches = _inches(width)
+    inches = figure_width(width)
     cell = (inches - 0.85) / (len(heads) + 0.06 * (len(heads) - 1))
     height = cell * (len(layers) + 0.06 * (len(layers) - 1)) + 0.22
     spacing = dict(left=0.3 / inches, right=1 - 0.55 / inches, bottom=0.02 / height, top=1 - 0.2 / height,
@@ -144,8 +145,7 @@ def plot_attention_grid(attention: SentenceAttention, layers: Sequence[int] | No
                                   interpolation="nearest")
                 ax.set_xticks([])
                 ax.set_yticks([])
-                for spine in ax.spines.values():
-                    spine.set_visible(False)
+                _hide_frame(ax)
                 if row == 0:
                     ax.set_title(f"H{head}", fontsize=7, pad=2)
                 if col == 0:
@@ -185,7 +185,7 @@ def plot_stat_heatmaps(stats: AttentionStats, statistics: Sequence[str] | None =
     unknown = [name for name in names if name not in STATISTICS]
     if unknown or not names:
         raise InputError(f"Unknown statistics {unknown}: choose from {', '.join(STATISTICS)}.")
-    inches = _inches(width)
+    inches = figure_width(width)
     ncols = min(len(names), 4 if inches >= 5 else 2)
     nrows = math.ceil(len(names) / ncols)
     n_layers, n_heads = stats.shape
@@ -212,8 +212,7 @@ def plot_stat_heatmaps(stats: AttentionStats, statistics: Sequence[str] | None =
                 ax.set_ylabel("layer")
             if index // ncols == nrows - 1 or index + ncols >= len(names):
                 ax.set_xlabel("head")
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            _hide_frame(ax)
             colorbar = figure.colorbar(image, ax=ax, aspect=12, pad=0.02)
             colorbar.ax.tick_params(labelsize=6, length=2)
     return figure

@@ -79,8 +79,21 @@ class SentenceAttention:
             return cls([str(t) for t in data["tokens"]], data["patterns"], data["segments"])
 
 
-def encode_text(model: LoadedModel, text: Text) -> dict[str, torch.Tensor]:
-    """Model inputs for one sentence or a ``(text_a, text_b)`` pair (batch of one).
+def encode_text(model: LoadedModel, text: Text) -> tuple[dict[str, torch.Tensor], np.ndarray]:
+    """Model inputs for one sentence or a ``(text_a, text_b)`` pair (batch of one), and the segments.
+
+    Parameters
+    ----------
+    model
+        From :func:`bertology.load_model`.
+    text
+        A sentence, or ``(text_a, text_b)`` for a [SEP]-separated pair.
+
+    Returns
+    -------
+    tuple
+        ``(inputs, segments)``: the keyword arguments of the model, and per token its
+        segment (0 for the first text and leading specials, 1 from the second text on).
 
     Raises
     ------
@@ -90,8 +103,9 @@ def encode_text(model: LoadedModel, text: Text) -> dict[str, torch.Tensor]:
     Examples
     --------
     >>> from bertology import load_model
-    >>> encode_text(load_model("minilm"), ("Is it open?", "Yes."))["token_type_ids"].tolist()
-    [[0, 0, 0, 0, 0, 0, 1, 1, 1]]
+    >>> inputs, segments = encode_text(load_model("minilm"), ("Is it open?", "Yes."))
+    >>> inputs["token_type_ids"].tolist(), segments.tolist()
+    ([[0, 0, 0, 0, 0, 0, 1, 1, 1]], [0, 0, 0, 0, 0, 0, 1, 1, 1])
     """
     parts = (text,) if isinstance(text, str) else tuple(text) if isinstance(text, (tuple, list)) else ()
     if not 1 <= len(parts) <= 2 or not all(isinstance(p, str) for p in parts):
@@ -107,12 +121,11 @@ def encode_text(model: LoadedModel, text: Text) -> dict[str, torch.Tensor]:
     inputs = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
     if model.adapter.uses_token_type_ids:
         inputs["token_type_ids"] = encoded["token_type_ids"]
-    segments = encoded.sequence_ids(0)
-    inputs["segments"] = torch.tensor([0 if s is None else s for s in segments])
+    sequence_ids = encoded.sequence_ids(0)
+    segments = np.array([0 if s is None else s for s in sequence_ids], dtype=np.int64)
     if len(parts) == 2:
-        second = [i for i, s in enumerate(segments) if s == 1]
-        inputs["segments"][second[0]:] = 1
-    return inputs
+        segments[sequence_ids.index(1):] = 1
+    return inputs, segments
 
 
 def sentence_attention(model: LoadedModel, text: Text) -> SentenceAttention:
@@ -136,8 +149,7 @@ def sentence_attention(model: LoadedModel, text: Text) -> SentenceAttention:
     >>> a.tokens[:3], a.patterns.shape
     (['[CLS]', 'the', 'bank'], (6, 12, 7, 7))
     """
-    inputs = encode_text(model, text)
-    segments = inputs.pop("segments").numpy()
+    inputs, segments = encode_text(model, text)
     names = [f"layers.{i}.attn.pattern" for i in range(model.num_layers)]
     with torch.inference_mode(), trace(model, names, stop=True) as cache:
         model(**{key: value.to(model.device) for key, value in inputs.items()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,8 @@ class HeadStatsAccumulator:
     puts on all tokens of that kind; ``to_self``, ``to_prev`` and ``to_next`` the weight on
     position ``i``, ``i-1`` and ``i+1`` (averaged over the queries that have such a
     neighbour); ``entropy`` is ``-Σ α log α`` (nats) per query; ``mean_distance`` is
-    ``Σ α |i - j|`` per query, in tokens.
+    ``Σ α |i - j|`` per query, in tokens. The float64 sums stay on the device of the
+    patterns and move to the CPU once, in :meth:`result`.
 
     Parameters
     ----------
@@ -189,13 +191,17 @@ class HeadStatsAccumulator:
             "mean_distance": (probs * distance).sum(-1),
         }
         for name, value in per_query.items():
-            self.sums[name] += (value * queries).sum(dim=(1, 3)).double().cpu()
+            self._add(name, (value * queries).sum(dim=(1, 3)))
         neighbour = valid[:, 1:].to(patterns.dtype)[None, :, None, :]  # query i and i-1 (or i+1) both real
-        self.sums["to_prev"] += (probs.diagonal(offset=-1, dim1=-2, dim2=-1) * neighbour).sum(dim=(1, 3)).double().cpu()
-        self.sums["to_next"] += (probs.diagonal(offset=1, dim1=-2, dim2=-1) * neighbour).sum(dim=(1, 3)).double().cpu()
+        self._add("to_prev", (probs.diagonal(offset=-1, dim1=-2, dim2=-1) * neighbour).sum(dim=(1, 3)))
+        self._add("to_next", (probs.diagonal(offset=1, dim1=-2, dim2=-1) * neighbour).sum(dim=(1, 3)))
         self.n_queries += int(valid.sum())
         self.n_prev += int(valid[:, 1:].sum())
         self.n_sentences += int(valid.shape[0])
+
+    def _add(self, name: str, total: torch.Tensor) -> None:
+        """Add ``total`` ``(layers, heads)`` to the float64 running sum of ``name``, kept on ``total``'s device."""
+        self.sums[name] = self.sums[name].to(total.device) + total.double()
 
     def result(self, model: dict[str, Any] | None = None) -> AttentionStats:
         """The averages so far as an :class:`AttentionStats`.
@@ -210,7 +216,7 @@ class HeadStatsAccumulator:
         values = {}
         for name, total in self.sums.items():
             count = self.n_prev if name in ("to_prev", "to_next") else self.n_queries
-            values[name] = (total / max(count, 1)).numpy()
+            values[name] = (total.cpu() / max(count, 1)).numpy()
         return AttentionStats(values, self.n_sentences, self.n_queries, model or {})
 
 
@@ -263,12 +269,14 @@ def attention_stats(model: LoadedModel, sentences: Sequence[str], batch_size: in
         raise InputError("sentences must be a list of strings, not one string: wrap it as [sentence].")
     if len(sentences) == 0:
         raise InputError("The input is empty: pass at least one sentence.")
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}.")
     targets: TargetTokens = target_tokens(model.tokenizer)
     accumulator = HeadStatsAccumulator(model.num_layers, model.num_heads)
     names = [f"layers.{i}.attn.pattern" for i in range(model.num_layers)]
-    chunk = batch_size * max(1, CHUNK_SENTENCES // max(batch_size, 1))
+    chunk = batch_size * max(1, CHUNK_SENTENCES // batch_size)
     starts = range(0, len(sentences), chunk)
-    total = sum(-(-min(chunk, len(sentences) - start) // max(batch_size, 1)) for start in starts)
+    total = math.ceil(len(sentences) / batch_size)
 
     def batches() -> Iterator[tuple[dict[str, torch.Tensor], torch.Tensor]]:
         for start in starts:

@@ -68,10 +68,10 @@ def attribute(clf: Classifier, text: str, method: str = "integrated_gradients", 
     """
     name = resolve_method(method)
     tokenized = tokenize_words(clf, text)
-    predicted = None
     if target is None:
-        predicted = int(clf.probabilities_of_ids([tokenized.input_ids])[0].argmax())
-    index = clf.label_index(target, predicted if predicted is not None else 0)
+        index = int(clf.probabilities_of_ids([tokenized.input_ids])[0].argmax())
+    else:
+        index = clf.label_index(target)
     try:
         return METHODS[name](clf, tokenized, index, **options)
     except TypeError as error:

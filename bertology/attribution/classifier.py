@@ -12,7 +12,7 @@ from transformers import PreTrainedTokenizerBase
 
 from bertology.errors import InputError, ModelError
 from bertology.extract import PoolingInputs, length_sorted_batches, pad_sequences, pool_layers, resolve_layers, resolve_pooling
-from bertology.hooks import trace
+from bertology.hooks import hidden_state_name, trace
 from bertology.models import LoadedModel, load_model
 
 class _SequenceClassifierNet(nn.Module):
@@ -34,7 +34,7 @@ class _ProbeNet(nn.Module):
         super().__init__()
         self.loaded = loaded
         self.hf_model = loaded.model
-        self.name = "embeddings" if hidden_index == 0 else f"layers.{hidden_index - 1}.resid_post"
+        self.name = hidden_state_name(hidden_index, loaded.num_layers)
         self.pool = pool
         self.register_buffer("weight", weight)  # (classes, hidden)
         self.register_buffer("bias", bias)  # (classes,)
@@ -202,16 +202,19 @@ class Classifier(nn.Module):
         """Softmax of :meth:`forward`, ``(batch, classes)``."""
         return torch.softmax(self.forward(input_ids, attention_mask), dim=-1)
 
-    def label_index(self, target: str | int | None, default: int) -> int:
-        """Class index of a label name or index; ``None`` gives ``default``.
+    def label_index(self, target: str | int) -> int:
+        """Class index of a label name (case-insensitive when not exact) or of an index (negative from the end).
+
+        Raises
+        ------
+        InputError
+            For an unknown label or an index out of range.
 
         Examples
         --------
-        >>> Classifier(nn.Linear(1, 2), None, ["neg", "pos"], nn.Identity()).label_index("pos", 0)
+        >>> Classifier(nn.Linear(1, 2), None, ["neg", "pos"], nn.Identity()).label_index("pos")
         1
         """
-        if target is None:
-            return int(default)
         if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
             if not -len(self.labels) <= int(target) < len(self.labels):
                 raise InputError(f"Target index {target} is out of range: this classifier has "

@@ -11,7 +11,7 @@ from typing import Any
 from bertology.attribution.api import attribute, resolve_method
 from bertology.attribution.classifier import Classifier
 from bertology.attribution.result import AttributionResult
-from bertology.data import column, read_table
+from bertology.data import column, find_text_column, read_table
 from bertology.distributed import barrier, rank_info
 from bertology.errors import InputError
 from bertology.progress import progress_bar
@@ -26,14 +26,20 @@ def _results_file(rank: int) -> str:
     return RESULTS_FILE if rank == 0 else f"attributions-rank{rank:03d}.jsonl"
 
 
-def _read_records(path: Path) -> list[dict[str, Any]]:
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+def _parse_records(lines: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The lines of a results file that hold a whole JSON record, and their records."""
+    kept, records = [], []
+    for line in lines:
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             continue
-    return records
+        kept.append(line)
+    return kept, records
+
+
+def _read_records(path: Path) -> list[dict[str, Any]]:
+    return _parse_records(path.read_text(encoding="utf-8").splitlines())[1]
 
 
 def read_sentences(path: str | Path, text_column: str | None = None) -> list[str]:
@@ -47,9 +53,7 @@ def read_sentences(path: str | Path, text_column: str | None = None) -> list[str
     ['a b', 'c d']
     """
     rows = read_table(path)
-    if text_column is None:
-        text_column = next((name for name in ("sentence", "text") if name in rows[0]), "sentence")
-    return [str(text) for text in column(rows, text_column, path)]
+    return [str(text) for text in column(rows, find_text_column(rows, text_column), path)]
 
 
 def load_results(out_dir: str | Path) -> list[AttributionResult]:
@@ -71,19 +75,14 @@ def _finished(path: Path) -> set[tuple[int, str]]:
     """(sentence index, method) pairs already stored; a line cut by an interruption is dropped from the file."""
     if not path.exists():
         return set()
-    kept, done = [], set()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            logger.warning("%s: dropping an unfinished line from an interrupted run", path)
-            continue
-        kept.append(line)
-        done.add((int(record["index"]), record["method"]))
-    if len(kept) != len(lines) or not path.read_text(encoding="utf-8").endswith("\n"):
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    kept, records = _parse_records(lines)
+    for _ in range(len(lines) - len(kept)):
+        logger.warning("%s: dropping an unfinished line from an interrupted run", path)
+    if len(kept) != len(lines) or not text.endswith("\n"):
         path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
-    return done
+    return {(int(record["index"]), record["method"]) for record in records}
 
 
 def attribute_file(clf: Classifier, path: str | Path | Sequence[str], out_dir: str | Path,

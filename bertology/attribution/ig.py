@@ -54,8 +54,10 @@ def integrated_gradients(clf: Classifier, tokenized: TokenizedText, target: int,
     "Axiomatic Attribution for Deep Networks"). A token's score is its attribution summed
     over the hidden dimension; a word's score is the **sum** of its tokens' scores (so word
     scores still add up to f(x) − f(baseline) minus the special tokens' share). The
-    convergence delta, Σ attributions − (f(x) − f(baseline)) (captum's definition, computed
-    from one batched forward pass of input and baseline), is always recorded.
+    convergence delta, Σ attributions − (f(x) − f(baseline)), is always recorded; f(baseline)
+    is taken at the start of the integration path (the input with the baseline's token
+    embeddings), which equals captum's forward pass on the baseline ids except for models
+    such as RoBERTa whose position ids depend on padding.
 
     Parameters
     ----------
@@ -94,8 +96,7 @@ def integrated_gradients(clf: Classifier, tokenized: TokenizedText, target: int,
     attributions = explainer.attribute(ids, baselines=reference, additional_forward_args=(mask,), target=target,
                                        n_steps=n_steps, method=method, internal_batch_size=internal_batch_size)
     token_scores = attributions.sum(dim=-1)[0].detach().double().cpu().numpy()  # (seq,)
-    with torch.no_grad():
-        probs = clf.probabilities(torch.cat([ids, reference]), torch.cat([mask, mask]))[:, target].double().cpu()
+    probs = _path_end_probabilities(clf, ids, reference, mask, target)
     delta = float(attributions.double().sum() - (probs[0] - probs[1]))
     return AttributionResult(
         text=tokenized.text, tokens=tokenized.tokens, token_words=tokenized.token_words.tolist(),
@@ -110,3 +111,20 @@ def integrated_gradients(clf: Classifier, tokenized: TokenizedText, target: int,
         delta=delta,
         truncated=tokenized.truncated,
     )
+
+
+def _path_end_probabilities(clf: Classifier, ids: torch.Tensor, reference: torch.Tensor, mask: torch.Tensor,
+                            target: int) -> torch.Tensor:
+    """``p(target)`` at the two ends of the integration path: the input, and the input with its token
+    embeddings replaced by the baseline's (position ids still follow the input, as along the path, which
+    matters for models that derive positions from padding, such as RoBERTa).
+    """
+    with torch.no_grad():
+        start = clf.embeddings(reference)
+        handle = clf.embeddings.register_forward_hook(lambda module, args, output: start)
+        try:
+            at_baseline = clf.probabilities(ids, mask)[0, target]
+        finally:
+            handle.remove()
+        at_input = clf.probabilities(ids, mask)[0, target]
+    return torch.stack([at_input, at_baseline]).double().cpu()

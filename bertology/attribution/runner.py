@@ -158,13 +158,12 @@ def render_figures(out_dir: str | Path, n_examples: int = 1) -> list[Path]:
     figure = FaithfulnessResult.load(out).plot()
     written += save_figure(figure, target / "faithfulness")
     plt.close(figure)
-    texts: list[str] = []
+    positions: dict[str, int] = {}
     for result in load_results(out):
-        if result.text not in texts:
-            texts.append(result.text)
-        if texts.index(result.text) < n_examples:
+        position = positions.setdefault(result.text, len(positions))
+        if position < n_examples:
             figure = result.plot(words=True)
-            written += save_figure(figure, target / f"example{texts.index(result.text)}_{result.method}")
+            written += save_figure(figure, target / f"example{position}_{result.method}")
             plt.close(figure)
     return written
 

@@ -45,6 +45,26 @@ RC_PARAMS = {
 }
 
 
+def figure_width(width: Literal["column", "page"] | float) -> float:
+    """A figure width in inches: ``"column"`` (3.35), ``"page"`` (7.0) or a number of inches.
+
+    Parameters
+    ----------
+    width
+        A name in :data:`WIDTHS` or a width in inches.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> figure_width("page"), figure_width(4)
+    (7.0, 4.0)
+    """
+    return WIDTHS[width] if isinstance(width, str) else float(width)
+
+
 @contextmanager
 def paper_style() -> Iterator[None]:
     """Context in which matplotlib uses the bertology paper style.
@@ -81,10 +101,10 @@ def new_figure(width: Literal["column", "page"] | float = "column", height: floa
     Examples
     --------
     >>> fig, ax = new_figure()
-    >>> round(fig.get_figwidth(), 2)
+    >>> float(round(fig.get_figwidth(), 2))
     3.35
     """
-    inches = WIDTHS[width] if isinstance(width, str) else float(width)
+    inches = figure_width(width)
     with paper_style():
         figure = Figure(figsize=(inches, height if height is not None else 0.75 * inches), layout="constrained")
         axes = figure.subplots(nrows, ncols, **subplot_kw)

@@ -37,13 +37,15 @@ def test_ig_on_minilm_probe_equals_captum_and_is_complete(minilm, sst2_features)
     ids = torch.tensor([minilm.tokenizer(text)["input_ids"]])
     mask = torch.ones_like(ids)
     reference = torch.tensor([[101] + [0] * (ids.shape[1] - 2) + [102]])
-    expected = LayerIntegratedGradients(clf.probabilities, minilm.model.embeddings.word_embeddings).attribute(
-        ids, baselines=reference, additional_forward_args=(mask,), target=1, n_steps=32)
+    explainer = LayerIntegratedGradients(clf.probabilities, minilm.model.embeddings.word_embeddings)
+    expected, delta = explainer.attribute(ids, baselines=reference, additional_forward_args=(mask,), target=1,
+                                          n_steps=32, return_convergence_delta=True)
     torch.testing.assert_close(torch.tensor(result.token_scores, dtype=torch.float32), expected.sum(-1)[0])
     with torch.no_grad():
         gap = (clf.probabilities(ids, mask) - clf.probabilities(reference, mask))[0, 1].item()
     assert abs(sum(result.token_scores) - gap) <= abs(result.delta) + 1e-5
-    assert abs(result.delta) < 0.05
+    assert result.delta == pytest.approx(float(delta), abs=1e-6)
+    assert abs(result.delta) < 0.05 and abs(result.delta) < 0.01 * abs(gap)
     assert result.word_frame().set_index("word").loc["loved", "rank"] == 1
 
 

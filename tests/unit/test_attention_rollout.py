@@ -4,10 +4,32 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import bertology as bt
 from bertology.attention import AttentionMaps, head_mean_attention, rollout, sentence_attention
 from bertology.errors import InputError
+
+
+def hand_rollout(model: bt.LoadedModel, pair: tuple[str, str]) -> np.ndarray:
+    """Rollout layer by layer from Hugging Face's ``output_attentions=True`` with eager attention."""
+    encoded = model.tokenizer(*pair, return_tensors="pt")
+    inputs = {k: v for k, v in encoded.items() if k != "token_type_ids" or model.adapter.uses_token_type_ids}
+    previous = model.model.config._attn_implementation
+    model.model.set_attn_implementation("eager")
+    try:
+        with torch.no_grad():
+            attentions = model.model(**inputs, output_attentions=True).attentions
+    finally:
+        model.model.set_attn_implementation(previous)
+    joint, maps = None, []
+    for attention in attentions:
+        mean = attention[0].double().numpy().mean(axis=0)
+        augmented = 0.5 * mean + 0.5 * np.eye(len(mean))
+        augmented /= augmented.sum(axis=-1, keepdims=True)
+        joint = augmented if joint is None else augmented @ joint
+        maps.append(joint)
+    return np.stack(maps)
 
 
 def test_two_layer_rollout_equals_hand_computation():
@@ -42,6 +64,7 @@ def test_attention_rollout_of_a_real_sentence_pair(minilm):
     assert maps.kind == "rollout" and maps.tokens == attention.tokens
     assert attention.is_pair and attention.segments.tolist() == [0] * 7 + [1] * 7
     np.testing.assert_allclose(maps.maps, rollout(attention.patterns), atol=1e-6)
+    np.testing.assert_allclose(maps.maps, hand_rollout(minilm, pair), atol=1e-5)
     np.testing.assert_allclose(maps.maps.sum(-1), 1.0, atol=1e-5)
 
 
@@ -81,8 +104,11 @@ def test_sentence_attention_save_load(tmp_path, minilm):
 
 def test_every_architecture_gives_pair_rollout(tiny_model, arch):
     model = tiny_model(arch)
-    maps = bt.attention_rollout(model, ("the bank is closed", "the river is blue"))
+    pair = ("the bank is closed", "the river is blue")
+    maps = bt.attention_rollout(model, pair)
     assert maps.maps.shape[0] == model.num_layers
     np.testing.assert_allclose(maps.maps.sum(-1), 1.0, atol=1e-5)
-    attention = sentence_attention(model, ("the bank is closed", "the river is blue"))
+    attention = sentence_attention(model, pair)
+    np.testing.assert_allclose(maps.maps, rollout(attention.patterns), atol=1e-6)
+    np.testing.assert_allclose(maps.maps, hand_rollout(model, pair), atol=1e-5)
     assert attention.is_pair and attention.segments[0] == 0 and attention.segments[-1] == 1

@@ -192,3 +192,8 @@ def test_chunked_tokenization_gives_the_same_statistics(tiny_model, monkeypatch)
         np.testing.assert_allclose(chunked.values[name], whole.values[name], atol=1e-6)
     with pytest.raises(InputError, match="add 2 to the item number"):
         bt.attention_stats(model, SENTENCES[:3] + [" "], batch_size=1, progress=False)
+
+
+def test_batch_size_below_one_raises(tiny_model):
+    with pytest.raises(InputError, match="batch_size must be at least 1, got 0"):
+        bt.attention_stats(tiny_model("bert"), SENTENCES, batch_size=0, progress=False)

@@ -99,6 +99,14 @@ def test_bad_inputs(toy, minilm, tiny_model):
         bt.faithfulness(other, [_result(toy, "great film", [1.0, 0.0])])
 
 
+def _probabilities_by_hand(clf, result, k):
+    """p(y|x), p(y|x without its top-k words) and p(y|those words only), each edited text tokenized anew."""
+    top = sorted(range(len(result.words)), key=lambda i: -result.word_scores[i])[:k]
+    without = " ".join(w for i, w in enumerate(result.words) if i not in top)
+    only = " ".join(w for i, w in enumerate(result.words) if i in top)
+    return clf.predict_proba([result.text, without, only])[:, result.target_index]
+
+
 def test_faithfulness_of_real_attributions(tiny_model):
     clf = bt.Classifier.from_pretrained(tiny_model("distilbert", "classifier"))
     texts = ["the film was great", "the boys hated the city"]
@@ -107,3 +115,11 @@ def test_faithfulness_of_real_attributions(tiny_model):
     faith = bt.faithfulness(clf, results)
     assert len(faith.scores) == 4 * len(BINS) and len(faith.agreement) == 2
     assert np.all(np.abs(faith.scores[["comprehensiveness", "sufficiency"]].to_numpy()) <= 1)
+    scores = faith.scores
+    for result in (results[0], results[3]):
+        item = texts.index(result.text)
+        row = scores[(scores["item"] == item) & (scores["method"] == result.method) & (scores["bin"] == 50)].iloc[0]
+        p_full, p_without, p_only = _probabilities_by_hand(clf, result, row["k"])
+        assert row["p_full"] == pytest.approx(p_full, abs=1e-7)
+        assert row["comprehensiveness"] == pytest.approx(p_full - p_without, abs=1e-7)
+        assert row["sufficiency"] == pytest.approx(p_full - p_only, abs=1e-7)

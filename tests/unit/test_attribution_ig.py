@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ import bertology as bt
 from bertology.attribution.classifier import word_embeddings
 from bertology.attribution.ig import baseline_ids
 from bertology.errors import InputError, ModelError
+from tests.unit.attribution_toys import toy_classifier
 
 TEXT = "the film was great and the boys loved it"
 
@@ -42,6 +45,30 @@ def test_ig_equals_direct_captum_call_and_completeness(bert_clf):
     assert result.n_steps == 20 and result.baseline == "pad" and result.target == "positive"
 
 
+def captum_delta(clf, text, baseline, n_steps, target=1):
+    """captum's own convergence delta (``return_convergence_delta=True``) for the same attribution."""
+    ids = torch.tensor([clf.tokenizer(text)["input_ids"]])
+    _, delta = LayerIntegratedGradients(clf.probabilities, clf.embeddings).attribute(
+        ids, baselines=baseline_ids(clf, ids, baseline), additional_forward_args=(torch.ones_like(ids),),
+        target=target, n_steps=n_steps, return_convergence_delta=True)
+    return float(delta)
+
+
+def test_ig_of_a_sigmoid_of_summed_word_weights_equals_the_closed_form(minilm):
+    # p = sigmoid(sum of word weights) along the straight path from all-zero embeddings:
+    # each word gets weight / total * (sigmoid(total) - sigmoid(0)) and the delta vanishes.
+    clf = toy_classifier(minilm.tokenizer, {"great": 3.0, "film": 1.0, "bad": -2.0})
+    weights = [0.0, -2.0, 3.0, 1.0]
+    gap = 1 / (1 + math.exp(-sum(weights))) - 0.5
+    result = bt.attribute(clf, "a bad great film", target="positive", n_steps=50)
+    assert result.parameters["baseline_probability"] == pytest.approx(0.5, abs=1e-7)
+    assert result.probability == pytest.approx(0.5 + gap, abs=1e-6)
+    np.testing.assert_allclose(result.word_scores, [w / sum(weights) * gap for w in weights], atol=1e-6)
+    assert abs(result.delta) < 1e-6
+    assert result.delta == pytest.approx(captum_delta(clf, "a bad great film", "pad", 50), abs=1e-7)
+    assert abs(bt.attribute(clf, "a bad great film", target="positive", n_steps=1).delta) > 1e-3
+
+
 def test_word_scores_are_sums_of_token_scores(bert_clf):
     result = bt.attribute(bert_clf, "unbelievably great film", n_steps=8)
     frame = result.to_frame()
@@ -61,6 +88,8 @@ def test_baseline_tokens(bert_clf, baseline, token):
     assert result.baseline == baseline
     assert sum(result.token_scores) == pytest.approx(
         result.probability - result.parameters["baseline_probability"] + result.delta, abs=1e-5)
+    assert result.delta == pytest.approx(captum_delta(bert_clf, "good film", baseline, 4, result.target_index),
+                                         abs=1e-9)
 
 
 def test_predicted_class_is_default_target(bert_clf):
@@ -77,6 +106,8 @@ def test_architectures(tiny_model, arch):
     assert ig.token_words[0] == -1 and ig.token_words[-1] == -1
     assert sum(ig.token_scores) == pytest.approx(ig.probability - ig.parameters["baseline_probability"] + ig.delta,
                                                  abs=1e-4)
+    gap = ig.probability - ig.parameters["baseline_probability"]
+    assert abs(ig.delta) <= 0.02 * abs(gap) + 5e-8  # completeness along the path, RoBERTa's padding positions too
     lime = bt.attribute(clf, text, method="lime", num_samples=30, seed=1, target=1)
     assert len(lime.word_scores) == 4 and lime.probability == pytest.approx(ig.probability, abs=1e-5)
 

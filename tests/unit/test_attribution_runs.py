@@ -20,7 +20,7 @@ def clf(tiny_model):
     return bt.Classifier.from_pretrained(tiny_model("bert", "classifier"))
 
 
-def test_attribute_file_resumes(clf, tmp_path, monkeypatch):
+def test_attribute_file_resumes(clf, tmp_path, monkeypatch, caplog):
     path = tmp_path / "s.txt"
     path.write_text("\n".join(SENTENCES) + "\n")
     options = {"ig": {"n_steps": 4}, "lime": {"num_samples": 20}}
@@ -33,7 +33,11 @@ def test_attribute_file_resumes(clf, tmp_path, monkeypatch):
     calls = []
     real = dataset_module.attribute
     monkeypatch.setattr(dataset_module, "attribute", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    second = attribute_file(clf, path, tmp_path / "out", methods=["ig", "lime"], options=options, progress=False)
+    with caplog.at_level("WARNING", logger="bertology.attribution.dataset"):
+        second = attribute_file(clf, path, tmp_path / "out", methods=["ig", "lime"], options=options,
+                                progress=False)
+    assert caplog.text.count("dropping an unfinished line") == 1
+    assert (tmp_path / "out" / "attributions.jsonl").read_text().splitlines()[:4] == lines[:4]
     assert calls == [SENTENCES[2], SENTENCES[2]]
     assert [r.to_dict() for r in second[:4]] == [r.to_dict() for r in first[:4]]
     attribute_file(clf, path, tmp_path / "out", methods=["ig", "lime"], options=options, progress=False)
