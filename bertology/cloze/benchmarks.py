@@ -18,17 +18,13 @@ import pandas as pd
 from bertology.cloze.engine import MaskedCopy, score_copies
 from bertology.cloze.formats import MASK, read_agreement, read_blimp, read_crows_pairs, read_stereoset
 from bertology.cloze.result import SUMMARY_COLUMNS, ClozeResult, summarise
-from bertology.cloze.scorer import MaskedLMScorer, PLLVariant
+from bertology.cloze.scorer import MaskedLMScorer, PLLVariant, as_scorer, covering_tokens
 from bertology.errors import InputError
 from bertology.models import LoadedModel
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["agreement", "blimp", "crows_pairs", "shared_token_positions", "stereoset", "stereoset_scores"]
-
-
-def _scorer(model: LoadedModel | MaskedLMScorer, max_tokens: int, progress: bool) -> MaskedLMScorer:
-    return model if isinstance(model, MaskedLMScorer) else MaskedLMScorer(model, max_tokens, progress)
 
 
 def _summaries(items: pd.DataFrame, metric: str, groups: Sequence[str], n_boot: int, seed: int,
@@ -101,7 +97,7 @@ def crows_pairs(model: LoadedModel | MaskedLMScorer, path: str | Path, n_boot: i
     >>> mlm = bt.load_model("bert-base-uncased", head="mlm")  # doctest: +SKIP
     >>> bt.benchmarks.crows_pairs(mlm, "crows_pairs_anonymized.csv").metric()  # doctest: +SKIP
     """
-    scorer = _scorer(model, max_tokens, progress)
+    scorer = as_scorer(model, max_tokens, progress)
     frame = read_crows_pairs(path)
     tokenizer = scorer.tokenizer
     sequences, copies, owners = [], [], []
@@ -213,7 +209,7 @@ def stereoset(model: LoadedModel | MaskedLMScorer, path: str | Path, max_tokens:
     >>> mlm = bt.load_model("bert-base-uncased", head="mlm")  # doctest: +SKIP
     >>> bt.benchmarks.stereoset(mlm, "dev.json").metric("ss")  # doctest: +SKIP
     """
-    scorer = _scorer(model, max_tokens, progress)
+    scorer = as_scorer(model, max_tokens, progress)
     rows, texts, spans = [], [], []
     for example in read_stereoset(path):
         for sentence in example["sentences"]:
@@ -260,7 +256,7 @@ def blimp(model: LoadedModel | MaskedLMScorer, path: str | Path, variant: PLLVar
     >>> mlm = bt.load_model("bert-base-uncased", head="mlm")  # doctest: +SKIP
     >>> bt.benchmarks.blimp(mlm, "blimp/data").to_frame()  # doctest: +SKIP
     """
-    scorer = _scorer(model, max_tokens, progress)
+    scorer = as_scorer(model, max_tokens, progress)
     frame = read_blimp(path)
     scores = scorer.pll(list(frame.sentence_good) + list(frame.sentence_bad), variant=variant)
     items = frame.copy()
@@ -309,7 +305,7 @@ def agreement(model: LoadedModel | MaskedLMScorer, path: str | Path, fmt: str = 
     >>> mlm = bt.load_model("bert-base-uncased", head="mlm")  # doctest: +SKIP
     >>> bt.benchmarks.agreement(mlm, "lgd_dataset.tsv").metric()  # doctest: +SKIP
     """
-    scorer = _scorer(model, max_tokens, progress)
+    scorer = as_scorer(model, max_tokens, progress)
     frame, unpaired = read_agreement(path, fmt)
     tokenizer = scorer.tokenizer
     sequences, copies, kept = [], [], []
@@ -319,9 +315,7 @@ def agreement(model: LoadedModel | MaskedLMScorer, path: str | Path, fmt: str = 
         forms = []
         for form in (row.good, row.bad):
             encoding = scorer.encode(prefix + form + suffix)
-            offsets = np.asarray(encoding["offset_mapping"]).reshape(-1, 2)
-            covering = np.flatnonzero((offsets[:, 0] < len(prefix) + len(form)) & (offsets[:, 1] > len(prefix))
-                                      & ~np.asarray(encoding["special_tokens_mask"], dtype=bool))
+            covering = covering_tokens(encoding, len(prefix), len(prefix) + len(form))
             if len(covering) == 1 and encoding["input_ids"][covering[0]] != tokenizer.unk_token_id:
                 forms.append(encoding["input_ids"][covering[0]])
         if len(forms) != 2:

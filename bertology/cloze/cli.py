@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from bertology.cloze.formats import AGREEMENT_FORMATS
+from bertology.cloze.scorer import PLL_VARIANTS
 from bertology.cloze.suites import SUITES
 
 
@@ -29,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--blimp", default=None, help="a BLiMP .jsonl file or a directory of them")
     parser.add_argument("--agreement-stimuli", default=None,
                         help="lgd_dataset.tsv, generated.tab or Marvin & Linzen TSV")
-    parser.add_argument("--agreement-format", default="auto", choices=["auto", "lgd", "gulordava", "marvin"])
-    parser.add_argument("--pll-variant", default="within_word_l2r", choices=["original", "within_word_l2r"])
+    parser.add_argument("--agreement-format", default="auto", choices=AGREEMENT_FORMATS)
+    parser.add_argument("--pll-variant", default="within_word_l2r", choices=PLL_VARIANTS)
     parser.add_argument("--max-tokens", type=int, default=4096, help="token budget per forward pass")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default=None, help="cpu, cuda, auto")

@@ -191,7 +191,6 @@ class ClozeResult:
         from bertology.cloze.plots import plot_bias_distribution, plot_condition_bars
 
         if self.meta.get("plot") == "distribution":
-            return plot_bias_distribution(self.items, self.meta["primary_metric"],
-                                          group=self.meta.get("group", "condition"), title=self.name)
+            return plot_bias_distribution(self.items, self.meta["primary_metric"], group="condition", title=self.name)
         return plot_condition_bars(self.summary, self.meta["primary_metric"], chance=self.meta.get("chance"),
                                    title=self.name)

@@ -11,7 +11,7 @@ import pandas as pd
 from bertology.cloze import benchmarks
 from bertology.cloze.plots import plot_fill_table
 from bertology.cloze.result import ClozeResult
-from bertology.cloze.scorer import MaskedLMScorer, PLLVariant
+from bertology.cloze.scorer import MaskedLMScorer, PLLVariant, as_scorer
 from bertology.cloze.suites import run_suite
 from bertology.models import LoadedModel
 from bertology.viz import save_figure
@@ -71,7 +71,7 @@ def run_cloze(model: LoadedModel | MaskedLMScorer, out: str | Path, suites: Sequ
     --------
     >>> run_cloze(bt.load_model("bert-base-uncased", head="mlm"), "runs/cloze", ["agreement"])  # doctest: +SKIP
     """
-    scorer = model if isinstance(model, MaskedLMScorer) else MaskedLMScorer(model, max_tokens, progress)
+    scorer = as_scorer(model, max_tokens, progress)
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
     results = {}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,32 @@ from bertology.models import LoadedModel
 PLLVariant = Literal["original", "within_word_l2r"]
 PLL_VARIANTS = ("original", "within_word_l2r")
 MASK_MARKERS = ("[MASK]", "{mask}")
+
+
+def covering_tokens(encoding: Mapping[str, Any], start: int, end: int) -> list[int]:
+    """Positions of the non-special tokens whose characters overlap ``[start, end)``.
+
+    Parameters
+    ----------
+    encoding
+        A tokenization with ``offset_mapping`` and ``special_tokens_mask`` (see :meth:`MaskedLMScorer.encode`).
+    start, end
+        Character span in the encoded text.
+
+    Returns
+    -------
+    list of int
+        Token positions, in order.
+
+    Examples
+    --------
+    >>> covering_tokens({"offset_mapping": [(0, 0), (0, 3), (4, 8), (0, 0)],
+    ...                  "special_tokens_mask": [1, 0, 0, 1]}, 2, 5)
+    [1, 2]
+    """
+    offsets = np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
+    content = ~np.asarray(encoding["special_tokens_mask"], dtype=bool)
+    return np.flatnonzero(content & (offsets[:, 0] < end) & (offsets[:, 1] > start)).tolist()
 
 
 class MaskedLMScorer:
@@ -219,17 +245,12 @@ class MaskedLMScorer:
         sequences, copies, owners = [], [], []
         for index, (text, (start, end)) in enumerate(zip(texts, spans)):
             encoding = self.encode(text)
-            offsets = np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
-            content = ~np.asarray(encoding["special_tokens_mask"], dtype=bool)
-
-            def covering(s: int, e: int) -> list[int]:
-                return np.flatnonzero(content & (offsets[:, 0] < e) & (offsets[:, 1] > s)).tolist()
-
-            pieces = covering(start, end)
+            pieces = covering_tokens(encoding, start, end)
             if not pieces:
                 raise InputError(f"{text[start:end]!r} in {text!r} tokenizes to nothing: give a non-empty word "
                                  "the tokenizer keeps.")
-            others = [p for s, e in (extra_masks[index] if extra_masks is not None else ()) for p in covering(s, e)]
+            others = [p for s, e in (extra_masks[index] if extra_masks is not None else ())
+                      for p in covering_tokens(encoding, s, e)]
             ids = encoding["input_ids"]
             sequences.append(ids)
             for j, position in enumerate(pieces):
@@ -375,3 +396,27 @@ class MaskedLMScorer:
                 owners.append(index)
         scores, _, _ = score_copies(self.model, sequences, copies, self.max_tokens, progress=self.progress)
         return np.bincount(np.asarray(owners, dtype=np.int64), weights=scores, minlength=len(sentences))
+
+
+def as_scorer(model: LoadedModel | MaskedLMScorer, max_tokens: int = 4096, progress: bool = True) -> MaskedLMScorer:
+    """``model`` itself when it is already a scorer, otherwise a :class:`MaskedLMScorer` around it.
+
+    Parameters
+    ----------
+    model
+        A masked-LM model (``head="mlm"``) or a scorer.
+    max_tokens, progress
+        Settings of a new scorer (ignored when ``model`` is a scorer).
+
+    Returns
+    -------
+    MaskedLMScorer
+
+    Examples
+    --------
+    >>> import bertology as bt
+    >>> scorer = as_scorer(bt.load_model("bert-base-uncased", head="mlm"), max_tokens=2048)  # doctest: +SKIP
+    >>> as_scorer(scorer) is scorer  # doctest: +SKIP
+    True
+    """
+    return model if isinstance(model, MaskedLMScorer) else MaskedLMScorer(model, max_tokens, progress)

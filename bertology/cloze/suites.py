@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from bertology.cloze.result import ClozeResult, summarise
-from bertology.cloze.scorer import MaskedLMScorer
+from bertology.cloze.scorer import MaskedLMScorer, as_scorer
 from bertology.errors import InputError
 from bertology.models import LoadedModel
 
@@ -256,7 +256,7 @@ def run_suite(model: LoadedModel | MaskedLMScorer, suite: str | Path, n_boot: in
     >>> res = bt.run_suite(bt.load_model("bert-base-uncased", head="mlm"), "agreement")  # doctest: +SKIP
     >>> res.to_frame().head()  # doctest: +SKIP
     """
-    scorer = model if isinstance(model, MaskedLMScorer) else MaskedLMScorer(model, max_tokens, progress)
+    scorer = as_scorer(model, max_tokens, progress)
     name, kind, items = load_suite(suite)
     meta: dict[str, Any] = {"suite": name, "kind": kind, "model": scorer.model.describe(), "n_items": len(items),
                             "seed": seed, "n_boot": n_boot}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bertology.experiments.config import StepConfig, resolve_data_path
+from bertology.experiments.registry import StepSpec
 from bertology.extract.store import write_json_atomic
 from bertology.manifest import content_hash
 from bertology.models.loading import file_sha256
@@ -31,23 +32,30 @@ def path_hash(path: Path) -> str:
     return content_hash([[p.relative_to(path).as_posix(), file_sha256(p)] for p in files])
 
 
+def data_paths(step: StepConfig, data_root: Path) -> dict[str, Path]:
+    """``{param: path}`` for each data path a step was given, resolved as the step reads it (nothing is hashed).
+
+    Examples
+    --------
+    >>> spec = StepSpec("s", {"input": None, "labels": None}, run=print, figures=list, data_params=("input", "labels"))
+    >>> paths = data_paths(StepConfig("s", spec, {"input": "a.tsv", "labels": None}), Path("/data"))
+    >>> {key: path.as_posix() for key, path in paths.items()}
+    {'input': '/data/a.tsv'}
+    """
+    return {key: resolve_data_path(value, data_root) for key in step.spec.data_params
+            if (value := step.params.get(key))}
+
+
 def data_hashes(step: StepConfig, data_root: Path) -> dict[str, dict[str, str]]:
     """``{param: {"path", "sha256"}}`` for each data path a step was given.
 
     Examples
     --------
-    >>> from bertology.experiments.registry import StepSpec
     >>> spec = StepSpec("s", {"input": None}, run=print, figures=list, data_params=("input",))
     >>> data_hashes(StepConfig("s", spec, {"input": None}), Path("."))
     {}
     """
-    hashes = {}
-    for key in step.spec.data_params:
-        value = step.params.get(key)
-        if value:
-            path = resolve_data_path(value, data_root)
-            hashes[key] = {"path": str(path), "sha256": path_hash(path)}
-    return hashes
+    return {key: {"path": str(path), "sha256": path_hash(path)} for key, path in data_paths(step, data_root).items()}
 
 
 def step_key(step: StepConfig, model: dict[str, Any], data: dict[str, Any], seed: int) -> str:
@@ -55,7 +63,6 @@ def step_key(step: StepConfig, model: dict[str, Any], data: dict[str, Any], seed
 
     Examples
     --------
-    >>> from bertology.experiments.registry import StepSpec
     >>> spec = StepSpec("s", {"n": 1}, run=print, figures=list)
     >>> a = step_key(StepConfig("s", spec, {"n": 1}), {"name": "minilm"}, {}, 0)
     >>> a == step_key(StepConfig("s", spec, {"n": 2}), {"name": "minilm"}, {}, 0)
@@ -93,6 +100,18 @@ def write_marker(step_dir: Path, payload: dict[str, Any]) -> None:
     """
     step_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(step_dir / MARKER, payload)
+
+
+def render_step_figures(spec: StepSpec, step_dir: Path) -> list[str]:
+    """Render a step's figures from its stored results; the files written, relative to ``step_dir``.
+
+    Examples
+    --------
+    >>> spec = StepSpec("s", {}, run=print, figures=lambda out_dir: [out_dir / FIGURES_DIR / "a.png"])
+    >>> render_step_figures(spec, Path("/run/s"))
+    ['figures/a.png']
+    """
+    return [Path(p).relative_to(step_dir).as_posix() for p in spec.figures(step_dir)]
 
 
 def result_files(step_dir: Path) -> list[str]:

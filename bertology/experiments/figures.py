@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from bertology.errors import StoreError
-from bertology.experiments.cache import FIGURES_DIR, read_marker, write_marker
+from bertology.experiments.cache import FIGURES_DIR, read_marker, render_step_figures, write_marker
 from bertology.experiments.registry import STEPS
 from bertology.experiments.results import Run
 
@@ -52,9 +52,8 @@ def render_run_figures(run_dir: str | Path) -> dict[str, list[Path]]:
         marker = read_marker(result.directory)
         if marker is None or marker.get("status") != "done":
             raise StoreError(f"Step {name!r} of {run.directory} has no finished results: run the experiment again.")
-        files = [Path(p) for p in STEPS[kind].figures(result.directory)]
-        write_marker(result.directory, {**marker, FIGURES_DIR: [p.relative_to(result.directory).as_posix()
-                                                                for p in files]})
-        logger.info("%s: %d figure files", name, len(files))
-        written[name] = files
+        names = render_step_figures(STEPS[kind], result.directory)
+        write_marker(result.directory, {**marker, FIGURES_DIR: names})
+        logger.info("%s: %d figure files", name, len(names))
+        written[name] = [result.directory / figure for figure in names]
     return written

@@ -69,8 +69,6 @@ class StepSpec:
         itself; other steps run on rank 0 alone.
     description
         One line for listings and reports.
-    extra
-        Free-form step metadata.
     types
         Parameters that accept more than the type of their default, e.g.
         ``{"layers": (str, int, list)}``.
@@ -85,7 +83,6 @@ class StepSpec:
     needs_mlm: bool = False
     distributed: bool = False
     description: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
     types: Mapping[str, tuple[type, ...]] = field(default_factory=dict)
 
 

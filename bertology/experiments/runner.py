@@ -17,8 +17,8 @@ import torch
 
 from bertology.distributed import RankInfo, barrier, rank_info, single_process
 from bertology.errors import ModelError
-from bertology.experiments.cache import (FIGURES_DIR, data_hashes, missing_files, read_marker,
-                                         result_files, step_key, write_marker)
+from bertology.experiments.cache import (FIGURES_DIR, data_hashes, data_paths, missing_files, read_marker,
+                                         render_step_figures, result_files, step_key, write_marker)
 from bertology.experiments.config import ExperimentConfig, StepConfig, load_config
 from bertology.experiments.registry import StepContext
 from bertology.experiments.results import RUN_MANIFEST, Run
@@ -87,9 +87,7 @@ def _reusable(marker: dict[str, Any] | None, key: str, step_dir: Path) -> bool:
 def _refresh_figures(step: StepConfig, step_dir: Path, marker: dict[str, Any]) -> None:
     if marker["status"] == "done" and missing_files(step_dir, list(marker.get(FIGURES_DIR, []))):
         logger.info("%s: re-rendering missing figures from stored results", step.name)
-        figures = step.spec.figures(step_dir)
-        names = [Path(p).relative_to(step_dir).as_posix() for p in figures]
-        write_marker(step_dir, {**marker, FIGURES_DIR: names})
+        write_marker(step_dir, {**marker, FIGURES_DIR: render_step_figures(step.spec, step_dir)})
 
 
 def _mlm_missing(step: StepConfig, loader: ModelLoader) -> str | None:
@@ -104,10 +102,9 @@ def _mlm_missing(step: StepConfig, loader: ModelLoader) -> str | None:
     return None
 
 
-def _step_params(step: StepConfig, config: ExperimentConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The step's data hashes and its parameters with data paths made absolute."""
-    data = data_hashes(step, config.data_root)
-    return data, {**step.params, **{key: value["path"] for key, value in data.items()}}
+def _step_params(step: StepConfig, config: ExperimentConfig) -> dict[str, Any]:
+    """The step's parameters with data paths made absolute (resolved only; rank 0 hashes them)."""
+    return {**step.params, **{key: str(path) for key, path in data_paths(step, config.data_root).items()}}
 
 
 def _context(step: StepConfig, config: ExperimentConfig, params: dict[str, Any], loader: ModelLoader,
@@ -121,7 +118,8 @@ def _prepare_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoade
                   force: bool, progress: bool, rank: RankInfo) -> tuple[dict[str, Any], StepContext | None]:
     """Rank 0's decision: a finished entry (reused or skipped), or a running entry and the context to run."""
     step_dir = config.out / step.name
-    data, params = _step_params(step, config)
+    data = data_hashes(step, config.data_root)
+    params = _step_params(step, config)
     key = step_key(step, identity, data, config.seed)
     marker = read_marker(step_dir)
     entry: dict[str, Any] = {"kind": step.spec.name, "key": key, "data": data, "params": step.params}
@@ -149,7 +147,7 @@ def _prepare_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoade
 
 def _finish_step(step: StepConfig, step_dir: Path, entry: dict[str, Any]) -> dict[str, Any]:
     """Render the figures and mark the step done (rank 0)."""
-    figures = [Path(p).relative_to(step_dir).as_posix() for p in step.spec.figures(step_dir)]
+    figures = render_step_figures(step.spec, step_dir)
     clock = entry.pop("clock")
     elapsed = round(time.perf_counter() - clock, 3)
     finished = _now()
@@ -165,8 +163,7 @@ def _joined_context(step: StepConfig, config: ExperimentConfig, loader: ModelLoa
     marker = read_marker(config.out / step.name)
     if marker is None or marker.get("status") != "running":
         return None
-    _, params = _step_params(step, config)
-    return _context(step, config, params, loader, progress, rank)
+    return _context(step, config, _step_params(step, config), loader, progress, rank)
 
 
 def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, identity: dict[str, Any],

@@ -48,6 +48,12 @@ def test_experiment_step(tiny_model_dir, tmp_path):
     found = {p.parent.name for p in step_dir.rglob("meta.json")}
     assert {"pronoun", "blimp"} <= found, run
     assert list(step_dir.rglob("figures/pronoun.png"))
+    result = run.results["cloze"]
+    assert result.status == "done" and "figures/pronoun.png" in result.figures
+    assert set(run.manifest["steps"]["cloze"]["data"]) == {"blimp"}
+    for name in ("pronoun", "blimp"):
+        overall = result.table(f"{name}/summary").query("group == 'all' and metric == 'accuracy'")
+        assert len(overall) == 1 and 0.0 <= overall.value.item() <= 1.0 and overall.n.item() > 0
 
 
 def test_figures_render():
@@ -62,10 +68,13 @@ def test_figures_render():
     assert table.axes[0].tables[0].get_celld()[(1, 1)].get_text().get_text() == "x (0.50)"
 
 
-@pytest.mark.parametrize("plot_kind", ["bars", "distribution"])
-def test_result_plot_kinds(plot_kind):
+@pytest.mark.parametrize("plot_kind, xlabel", [("bars", "accuracy (bars: 95% bootstrap CI)"),
+                                               ("distribution", "kurita_bias")])
+def test_result_plot_kinds(plot_kind, xlabel):
     items = pd.DataFrame({"condition": ["a", "b"], "kurita_bias": [0.1, -0.1], "accuracy": [1.0, 0.0]})
     summary = pd.DataFrame({"group": ["all"], "metric": ["accuracy"], "value": [0.5], "ci_low": [0.0],
                             "ci_high": [1.0], "n": [2]})
     meta = {"primary_metric": "kurita_bias" if plot_kind == "distribution" else "accuracy", "plot": plot_kind}
-    assert isinstance(ClozeResult("x", items, summary, meta).plot(), Figure)
+    figure = ClozeResult("x", items, summary, meta).plot()
+    assert isinstance(figure, Figure)
+    assert figure.axes[0].get_xlabel() == xlabel

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -116,10 +118,12 @@ def test_no_steps_is_an_error(check_step):
 
 @pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.toml")),
                          ids=lambda p: p.name)
-def test_shipped_configs_validate(path):
+def test_shipped_configs_validate(path, tmp_path):
+    sets_root = "root" in tomllib.loads(path.read_text(encoding="utf-8")).get("data", {})
     try:
-        cfg = load_config(path)
+        cfg = load_config(path, [f"data.root={tmp_path}"] if sets_root else [])
     except InputError as error:
         assert "does not exist" in str(error), error
+        assert sets_root and re.match(r"\[steps\.\w+\] \w+: data path .+ does not exist", str(error)), error
     else:
         assert cfg.steps

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from bertology.cli import main
+from bertology.cli import build_parser, main
 from bertology.errors import InputError
 from bertology.experiments import STEPS, StepSpec, render_run_figures, run_experiment
 from bertology.experiments import runner
@@ -165,6 +165,7 @@ def test_mlm_step_is_skipped_plainly_without_an_mlm_head(steps, loads, config, m
     masked = run.results["masked"]
     assert masked.status == "skipped" and "needs a masked-LM head" in masked.reason
     assert run.results["alpha"].status == "done"
+    assert loads == ["base", "mlm"]
     _forbid_loading(monkeypatch)
     again = run_experiment(config, progress=False)
     assert again.results["masked"].status == "skipped" and again.results["masked"].reason == masked.reason
@@ -182,6 +183,7 @@ def test_figures_are_reproduced_without_loading_a_model(steps, config, tmp_path,
     for name in ("alpha", "beta"):
         for path in (tmp_path / "run" / name / "figures").iterdir():
             path.unlink()
+    build_parser()  # imports every subcommand module while bertology.models.load_model is still the real one
     _forbid_loading(monkeypatch)
     monkeypatch.setattr("bertology.models.load_model", runner.load_model)
     written = render_run_figures(tmp_path / "run")

@@ -9,13 +9,16 @@ from bertology.attention import (AttentionMaps, AttentionStats, SentenceAttentio
 from bertology.attention.head_view import HeadView, head_view
 from bertology.data import column, read_table
 from bertology.errors import InputError
+from bertology.experiments.config import SHIPPED_DIR, SHIPPED_PREFIX, resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
 from bertology.viz import save_figure
 
-SHIPPED_CORPUS = Path(__file__).resolve().parents[2] / "data" / "shipped" / "attention_corpus.txt"
+CORPUS_NAME = "attention_corpus.txt"
+DEFAULT_INPUT = SHIPPED_PREFIX + CORPUS_NAME
+SHIPPED_CORPUS = SHIPPED_DIR / CORPUS_NAME
 
 DEFAULTS = {
-    "input": None,
+    "input": DEFAULT_INPUT,
     "text_column": "text",
     "batch_size": 32,
     "truncate": False,
@@ -25,10 +28,7 @@ DEFAULTS = {
 
 
 def _corpus_path(ctx: StepContext) -> Path:
-    if ctx.params["input"] is None:
-        return SHIPPED_CORPUS
-    path = Path(ctx.params["input"])
-    path = path if path.is_absolute() else ctx.data_root / path
+    path = resolve_data_path(ctx.params["input"] or DEFAULT_INPUT, ctx.data_root)
     if not path.exists():
         raise InputError(f"[steps.attention] input {path} does not exist: give a TXT/TSV/CSV/JSONL file of "
                          "sentences, or leave 'input' out to use the shipped corpus.")

@@ -7,6 +7,7 @@ from pathlib import Path
 from bertology.attribution.runner import build_classifier, render_figures, run_attribution
 from bertology.data.loaders import load_sst2
 from bertology.errors import InputError
+from bertology.experiments.config import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
 
 DEFAULTS = {
@@ -27,7 +28,7 @@ def _path(ctx: StepContext, key: str) -> Path | None:
     value = ctx.params[key]
     if value is None:
         return None
-    path = Path(value) if Path(value).is_absolute() else ctx.data_root / value
+    path = resolve_data_path(value, ctx.data_root)
     if not path.exists():
         raise InputError(f"[steps.attribute] {key} {path} does not exist: give an SST-2-style TSV "
                          "(sentence<TAB>label, header), or leave it out to use the shipped SST-2 sample.")

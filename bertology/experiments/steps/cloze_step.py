@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bertology.cloze.runner import FILL_TEMPLATES, render_figures, run_cloze
+from bertology.experiments.config import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
 
 BENCHMARK_PARAMS = ("crows_pairs", "stereoset", "blimp", "agreement_stimuli")
@@ -26,10 +27,7 @@ DEFAULTS = {
 
 def _resolve(ctx: StepContext, name: str) -> Path | None:
     value = ctx.params[name]
-    if not value:
-        return None
-    path = Path(value)
-    return path if path.is_absolute() else ctx.data_root / path
+    return resolve_data_path(value, ctx.data_root) if value else None
 
 
 def run(ctx: StepContext) -> None:
