@@ -33,7 +33,7 @@ from bertology.extract import batch_tensors, encode_corpus, length_sorted_batche
 
 RESULTS = Path(__file__).parent / "results" / "extract.json"
 BATCH_SIZE = 32
-REPEATS = 5
+REPEATS = 7
 
 
 def _best_times(repeats: int, *fns) -> list[float]:
