@@ -30,7 +30,7 @@ import torch  # noqa: E402
 
 import bertology as bt  # noqa: E402
 from benchmarks.corpus import review_sentences  # noqa: E402
-from bertology.extract import batch_tensors, encode_corpus, length_sorted_batches  # noqa: E402
+from bertology.core.extraction import batch_tensors, encode_corpus, length_sorted_batches  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "attention.json"
 BATCH_SIZE = 32

@@ -24,11 +24,11 @@ import torch
 from captum.attr import LayerIntegratedGradients
 
 import bertology as bt
-from bertology.attribution.ig import baseline_ids
-from bertology.attribution.lime_method import lime_attribution
-from bertology.attribution.runner import train_probe_classifier
-from bertology.attribution.words import tokenize_words
-from bertology.data.loaders import load_sst2
+from bertology.analyses.attribution.ig import baseline_ids
+from bertology.analyses.attribution.lime_method import lime_attribution
+from bertology.analyses.attribution.task import train_probe_classifier
+from bertology.analyses.attribution.words import tokenize_words
+from bertology.core.data.loaders import load_sst2
 
 
 def direct_ig(clf, text, target, n_steps):

@@ -32,7 +32,7 @@ import torch
 import transformers
 
 import bertology as bt
-from bertology.cloze import load_suite
+from bertology.analyses.cloze import load_suite
 
 RESULTS = Path(__file__).parent / "results" / "cloze.json"
 CONFIG = {"hidden_size": 128, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 512}

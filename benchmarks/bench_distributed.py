@@ -26,7 +26,7 @@ def _worker(out: str, n: int) -> None:
 
     import bertology as bt
     from benchmarks.corpus import review_sentences
-    from bertology.distributed import barrier, rank_info
+    from bertology.core.distributed import barrier, rank_info
 
     torch.set_num_threads(1)
     model = bt.load_model("minilm")

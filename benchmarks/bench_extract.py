@@ -29,7 +29,7 @@ import transformers
 
 import bertology as bt
 from benchmarks.corpus import review_sentences
-from bertology.extract import batch_tensors, encode_corpus, length_sorted_batches
+from bertology.core.extraction import batch_tensors, encode_corpus, length_sorted_batches
 
 RESULTS = Path(__file__).parent / "results" / "extract.json"
 BATCH_SIZE = 32

@@ -1,52 +1,36 @@
 """bertology: look inside BERT-family encoders and turn what you see into paper figures.
 
-The public API is re-exported here. The foundation (models, tracing, extraction) is
-imported with the package; each analysis (probes, attention, attribution, cloze,
-experiments) is imported on first use, so sessions load only what they need.
+The public API is re-exported here and imported on first use: ``import bertology``
+loads neither torch nor transformers until a function that needs them is called. The
+package is layered (see ``ARCHITECTURE.md``): ``bertology.core`` (models, hooks,
+extraction, data, shared helpers) → ``bertology.analyses`` → ``bertology.experiments``
+→ ``bertology.cli``.
 """
 
-from __future__ import annotations
-
-import importlib
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
-from bertology.errors import BertologyError, InputError, ModelError, StoreError
-from bertology.extract import ActivationStore, extract
-from bertology.hooks import ActivationCache, canonical_names, trace
-from bertology.models import ADAPTERS, LoadedModel, load_model
+import lazy_loader
 
 try:
     __version__ = version("bertology")
 except PackageNotFoundError:
     __version__ = "0.0.0"
 
-_EXPORTS = {
-    "bertology.probes": ("LinearProbe", "ProbeResult", "probe_layers"),
-    "bertology.geometry": ("context_similarity", "ethayarajh_measures", "project_layers"),
-    "bertology.attention": ("attention_grid", "attention_rollout", "attention_stats", "head_view"),
-    "bertology.attribution": ("AttributionResult", "Classifier", "attribute", "faithfulness"),
-    "bertology.cloze": ("ClozeResult", "MaskedLMScorer", "benchmarks", "run_suite"),
-    "bertology.experiments": ("run_experiment",),
-}
-_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBPACKAGES = ("data", "viz", "distributed", "manifest", "progress")
-
-__all__ = ["ADAPTERS", "ActivationCache", "ActivationStore", "BertologyError", "InputError", "LoadedModel",
-           "ModelError", "StoreError", "__version__", "canonical_names", "extract", "load_model", "trace",
-           *sorted(_HOME)]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOME:
-        value = getattr(importlib.import_module(_HOME[name]), name)
-    elif name in _SUBPACKAGES:
-        value = importlib.import_module(f"bertology.{name}")
-    else:
-        raise AttributeError(f"module 'bertology' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOME) | set(_SUBPACKAGES))
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "core": ["data", "viz"],
+        "core.errors": ["BertologyError", "InputError", "ModelError", "StoreError"],
+        "core.extraction": ["ActivationStore", "extract"],
+        "core.hooks": ["ActivationCache", "canonical_names", "trace"],
+        "core.models": ["ADAPTERS", "LoadedModel", "load_model"],
+        "analyses.probes": ["LinearProbe", "ProbeResult", "probe_layers"],
+        "analyses.geometry": ["context_similarity", "ethayarajh_measures", "project_layers"],
+        "analyses.attention": ["attention_grid", "attention_rollout", "attention_stats", "head_view"],
+        "analyses.attribution": ["AttributionResult", "Classifier", "attribute", "faithfulness"],
+        "analyses.cloze": ["ClozeResult", "MaskedLMScorer", "agreement_stimuli", "blimp", "crows_pairs", "run_suite",
+                           "stereoset"],
+        "experiments": ["run_experiment"],
+    },
+)
+__all__ = [*__all__, "__version__"]

@@ -14,7 +14,7 @@ import torch
 import transformers as tf
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers, decoders
 
-from bertology.models import minilm_path
+from bertology.core.models import minilm_path
 
 ARCHITECTURES = ("bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra", "deberta-v2")
 HIDDEN, LAYERS, HEADS, FFN, POSITIONS = 32, 3, 4, 37, 128

@@ -1,11 +1,15 @@
 """TOML-driven experiments: config, runs, manifests, figures and reports."""
 
-from bertology.experiments.config import ExperimentConfig, load_config
-from bertology.experiments.figures import render_run_figures
-from bertology.experiments.registry import STEPS, StepContext, StepSpec, register_step
-from bertology.experiments.report import write_report
-from bertology.experiments.results import Run, StepResult
-from bertology.experiments.runner import run_experiment
+import lazy_loader
 
-__all__ = ["STEPS", "ExperimentConfig", "Run", "StepContext", "StepResult", "StepSpec", "load_config", "register_step",
-           "render_run_figures", "run_experiment", "write_report"]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        'config': ['ExperimentConfig', 'load_config'],
+        'figures': ['render_run_figures'],
+        'registry': ['STEPS', 'StepContext', 'StepSpec', 'register_step'],
+        'report': ['write_report'],
+        'results': ['Run', 'StepResult'],
+        'runner': ['run_experiment'],
+    },
+)

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bertology.experiments.config import StepConfig, resolve_data_path
+from bertology.core.paths import resolve_data_path
+from bertology.experiments.config import StepConfig
 from bertology.experiments.registry import StepSpec
-from bertology.extract.store import write_json_atomic
-from bertology.manifest import content_hash
-from bertology.models.loading import file_sha256
+from bertology.core.io import write_json_atomic
+from bertology.core.manifest import content_hash
+from bertology.core.models.loading import file_sha256
 
 MARKER = "step.json"
 FIGURES_DIR = "figures"

@@ -9,15 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bertology.errors import InputError
+from bertology.core.errors import InputError
+from bertology.core.paths import resolve_data_path
 from bertology.experiments.registry import STEPS, StepSpec
 
 TOP_LEVEL_KEYS = {"model": str, "seed": int, "out": str, "device": str, "data": dict, "steps": dict}
 DATA_KEYS = {"root": str}
 DEFAULT_MODEL = "minilm"
 STEP_KEY = "step"
-SHIPPED_PREFIX = "shipped:"
-SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "shipped"
 
 
 @dataclass
@@ -181,24 +180,6 @@ def _check_step(name: str, table: Any, data_root: Path) -> StepConfig:
             raise InputError(f"[steps.{name}] {key}: data path {path} does not exist. Fix the path, or set the data "
                              f"root it is relative to with [data] root = ... or --set data.root=DIR.")
     return StepConfig(name, spec, params)
-
-
-def resolve_data_path(value: str | Path, data_root: Path) -> Path:
-    """An input path as a step will read it: absolute as given, relative ones under ``data_root``.
-
-    ``shipped:NAME`` names a file of the data bertology ships (``bertology/data/shipped``).
-
-    Examples
-    --------
-    >>> resolve_data_path("a.tsv", Path("/data")).as_posix(), resolve_data_path("/x/b.tsv", Path("/data")).as_posix()
-    ('/data/a.tsv', '/x/b.tsv')
-    >>> resolve_data_path("shipped:sst2_sample.tsv", Path("/data")).name
-    'sst2_sample.tsv'
-    """
-    if str(value).startswith(SHIPPED_PREFIX):
-        return SHIPPED_DIR / str(value)[len(SHIPPED_PREFIX):]
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else data_root / path
 
 
 def validate_config(raw: Mapping[str, Any], source: Path | None = None,

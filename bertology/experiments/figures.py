@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bertology.errors import StoreError
+from bertology.core.errors import StoreError
 from bertology.experiments.cache import FIGURES_DIR, read_marker, render_step_figures, write_marker
 from bertology.experiments.registry import STEPS
 from bertology.experiments.results import Run

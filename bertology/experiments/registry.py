@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bertology.distributed import RankInfo
-from bertology.models import LoadedModel
+from bertology.core.distributed import RankInfo
+from bertology.core.models import LoadedModel
 
 
 @dataclass

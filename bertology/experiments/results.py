@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from bertology.errors import StoreError
+from bertology.core.errors import StoreError
 from bertology.experiments.cache import FIGURES_DIR, read_marker
 
 RUN_MANIFEST = "manifest.json"
@@ -117,7 +117,7 @@ class Run:
         --------
         >>> Run.load("/nonexistent")  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        bertology.errors.StoreError: ...
+        bertology.core.errors.StoreError: ...
         """
         directory = Path(directory)
         path = directory / RUN_MANIFEST

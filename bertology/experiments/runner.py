@@ -15,16 +15,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from bertology.distributed import RankInfo, barrier, rank_info, single_process
-from bertology.errors import ModelError
+from bertology.core.distributed import RankInfo, barrier, rank_info, single_process
+from bertology.core.errors import ModelError
 from bertology.experiments.cache import (FIGURES_DIR, data_hashes, data_paths, missing_files, read_marker,
                                          render_step_figures, result_files, step_key, write_marker)
 from bertology.experiments.config import ExperimentConfig, StepConfig, load_config
 from bertology.experiments.registry import StepContext
 from bertology.experiments.results import RUN_MANIFEST, Run
-from bertology.extract.store import write_json_atomic
-from bertology.manifest import package_versions
-from bertology.models import LoadedModel, load_model, model_provenance
+from bertology.core.io import write_json_atomic
+from bertology.core.manifest import package_versions
+from bertology.core.models import LoadedModel, load_model, model_provenance
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, id
     loader
         The run's lazy model loader.
     identity
-        :func:`~bertology.models.model_provenance` of the run's model.
+        :func:`~bertology.core.models.model_provenance` of the run's model.
     force
         Redo the step even when its stored results match.
     progress

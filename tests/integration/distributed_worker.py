@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from bertology.cli import main
-from bertology.extract import store
+from bertology.core.extraction import store
 
 _original = store.StoreWriter.write_batch
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import bertology as bt
-from bertology.attention import STATISTICS, AttentionStats
+from bertology.analyses.attention import STATISTICS, AttentionStats
 from bertology.cli import main
 from bertology.experiments.registry import STEPS, StepContext
 from bertology.experiments.steps import attention_step

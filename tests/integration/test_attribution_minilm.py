@@ -9,10 +9,10 @@ from captum.attr import LayerIntegratedGradients
 from sklearn.linear_model import LogisticRegression
 
 import bertology as bt
-from bertology.extract import extract
-from bertology.attribution.runner import train_probe_classifier
-from bertology.data.loaders import load_sst2
-from bertology.probes.estimator import LinearProbe
+from bertology.core.extraction import extract
+from bertology.analyses.attribution.task import train_probe_classifier
+from bertology.core.data.loaders import load_sst2
+from bertology.analyses.probes.estimator import LinearProbe
 
 
 @pytest.fixture(scope="module")

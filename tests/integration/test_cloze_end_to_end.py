@@ -9,8 +9,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from bertology.cli import main
-from bertology.cloze import ClozeResult
-from bertology.cloze.plots import plot_bias_distribution, plot_condition_bars, plot_fill_table
+from bertology.analyses.cloze import ClozeResult
+from bertology.analyses.cloze.plots import plot_bias_distribution, plot_condition_bars, plot_fill_table
 from bertology.experiments import run_experiment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -89,7 +89,7 @@ def test_killed_rank_rerun_completes_without_redoing_finished_batches(setup):
 
 
 def test_two_ranks_attribute_like_one_process(tiny_model_dir, tmp_path):
-    from bertology.attribution.dataset import load_results
+    from bertology.analyses.attribution.records import load_results
     from bertology.cli import main
 
     sentences = tmp_path / "sentences.txt"

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import bertology as bt
-from bertology.attention.head_view import page
+from bertology.analyses.attention.head_view import page
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import bertology as bt
 import bertology.experiments.steps  # noqa: F401  (registers the steps)
 from bertology.cli import main
 from bertology.experiments.registry import STEPS, StepContext
-from bertology.probes import layer_features
+from bertology.analyses.probes import layer_features
 
 
 def test_coarsewsd_vector_is_the_word_at_word_pos(minilm):

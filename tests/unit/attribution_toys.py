@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bertology.attribution import Classifier
+from bertology.analyses.attribution import Classifier
 
 
 class WordWeightNet(nn.Module):

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import bertology as bt
-from bertology.errors import InputError
-from bertology.extract import PoolingInputs, encode_corpus, length_sorted_batches, pool_layers, word_char_span
+from bertology.core.errors import InputError
+from bertology.core.extraction import PoolingInputs, encode_corpus, length_sorted_batches, pool_layers, word_char_span
 
 WSD_LINES = [
     (1, "the bank 's vault was robbed ."),

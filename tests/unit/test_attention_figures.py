@@ -7,11 +7,11 @@ import pytest
 from matplotlib.figure import Figure
 
 import bertology as bt
-from bertology.attention import (SentenceAttention, attention_head_map, plot_attention_grid, plot_attention_map,
+from bertology.analyses.attention import (SentenceAttention, attention_head_map, plot_attention_grid, plot_attention_map,
                                  plot_stat_heatmaps)
-from bertology.attention.figures import LABEL_HEIGHT_IN, thinned_labels
-from bertology.errors import InputError
-from bertology.viz import save_figure
+from bertology.analyses.attention.figures import LABEL_HEIGHT_IN, thinned_labels
+from bertology.core.errors import InputError
+from bertology.core.viz import save_figure
 
 
 def test_short_sentences_label_every_token():
@@ -72,7 +72,7 @@ def test_head_map_shows_the_chosen_head_with_tokens(minilm):
 
 
 def test_stat_heatmaps_one_panel_per_statistic():
-    from bertology.attention import STATISTICS, AttentionStats
+    from bertology.analyses.attention import STATISTICS, AttentionStats
 
     stats = AttentionStats({k: np.random.default_rng(1).random((6, 12)) for k in STATISTICS}, 1, 10)
     figure = plot_stat_heatmaps(stats, ["to_prev", "entropy"], width="column")

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import bertology as bt
-from bertology.attention import AttentionMaps, head_mean_attention, rollout, sentence_attention
-from bertology.errors import InputError
+from bertology.analyses.attention import AttentionMaps, head_mean_attention, rollout, sentence_attention
+from bertology.core.errors import InputError
 
 
 def hand_rollout(model: bt.LoadedModel, pair: tuple[str, str]) -> np.ndarray:

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import bertology as bt
-from bertology.attention import STATISTICS, AttentionStats, HeadStatsAccumulator, target_tokens
-from bertology.errors import InputError
+from bertology.analyses.attention import STATISTICS, AttentionStats, HeadStatsAccumulator, target_tokens
+from bertology.core.errors import InputError
 
 # Two sentences padded to 5 tokens: "[CLS] a . b [SEP]" and "[CLS] , [SEP] <pad> <pad>".
 VALID = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=torch.bool)
@@ -186,7 +186,7 @@ def test_too_long_sentence_raises_unless_truncated(tiny_model):
 def test_chunked_tokenization_gives_the_same_statistics(tiny_model, monkeypatch):
     model = tiny_model("bert")
     whole = bt.attention_stats(model, SENTENCES, batch_size=2, progress=False)
-    monkeypatch.setattr("bertology.attention.stats.CHUNK_SENTENCES", 2)
+    monkeypatch.setattr("bertology.analyses.attention.stats.CHUNK_SENTENCES", 2)
     chunked = bt.attention_stats(model, SENTENCES, batch_size=1, progress=False)
     for name in STATISTICS:
         np.testing.assert_allclose(chunked.values[name], whole.values[name], atol=1e-6)

@@ -10,11 +10,11 @@ import pytest
 from matplotlib.figure import Figure
 
 import bertology as bt
-from bertology.attribution import FaithfulnessResult
-from bertology.attribution.faithfulness import BINS, rank_agreement, rationale_size
-from bertology.attribution.result import AttributionResult
-from bertology.attribution.words import tokenize_words
-from bertology.errors import InputError
+from bertology.analyses.attribution import FaithfulnessResult
+from bertology.analyses.attribution.faithfulness import BINS, rank_agreement, rationale_size
+from bertology.analyses.attribution.result import AttributionResult
+from bertology.analyses.attribution.words import tokenize_words
+from bertology.core.errors import InputError
 from tests.unit.attribution_toys import toy_classifier
 
 

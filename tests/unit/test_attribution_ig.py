@@ -10,9 +10,9 @@ import torch
 from captum.attr import LayerIntegratedGradients
 
 import bertology as bt
-from bertology.attribution.classifier import word_embeddings
-from bertology.attribution.ig import baseline_ids
-from bertology.errors import InputError, ModelError
+from bertology.analyses.attribution.classifier import word_embeddings
+from bertology.analyses.attribution.ig import baseline_ids
+from bertology.core.errors import InputError, ModelError
 from tests.unit.attribution_toys import toy_classifier
 
 TEXT = "the film was great and the boys loved it"

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import bertology as bt
-from bertology.attribution.lime_method import batched_classifier_fn, lime_explainer
-from bertology.errors import InputError
+from bertology.analyses.attribution.lime_method import batched_classifier_fn, lime_explainer
+from bertology.core.errors import InputError
 from tests.unit.attribution_toys import toy_classifier
 
 

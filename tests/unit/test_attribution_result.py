@@ -8,9 +8,9 @@ from matplotlib.figure import Figure
 from sklearn.linear_model import LogisticRegression
 
 import bertology as bt
-from bertology.extract import extract
-from bertology.attribution.words import tokenize_words, word_sums
-from bertology.errors import InputError
+from bertology.core.extraction import extract
+from bertology.analyses.attribution.words import tokenize_words, word_sums
+from bertology.core.errors import InputError
 from tests.unit.attribution_toys import toy_classifier
 
 

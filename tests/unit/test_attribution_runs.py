@@ -7,8 +7,8 @@ import json
 import pytest
 
 import bertology as bt
-from bertology.attribution import attribute_file, load_results
-from bertology.attribution import dataset as dataset_module
+from bertology.analyses.attribution import attribute_file, load_results
+from bertology.analyses.attribution import records as records_module
 from bertology.cli import main
 from bertology.experiments import run_experiment
 
@@ -31,9 +31,9 @@ def test_attribute_file_resumes(clf, tmp_path, monkeypatch, caplog):
     with open(tmp_path / "out" / "attributions.jsonl", "w") as handle:
         handle.write("\n".join(lines[:4]) + "\n" + lines[4][:30])
     calls = []
-    real = dataset_module.attribute
-    monkeypatch.setattr(dataset_module, "attribute", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    with caplog.at_level("WARNING", logger="bertology.attribution.dataset"):
+    real = records_module.attribute
+    monkeypatch.setattr(records_module, "attribute", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    with caplog.at_level("WARNING", logger="bertology.analyses.attribution.records"):
         second = attribute_file(clf, path, tmp_path / "out", methods=["ig", "lime"], options=options,
                                 progress=False)
     assert caplog.text.count("dropping an unfinished line") == 1

@@ -13,9 +13,9 @@ import pytest
 import torch
 
 import bertology as bt
-from bertology.cloze.benchmarks import shared_token_positions, stereoset_scores
-from bertology.cloze.formats import read_agreement, read_crows_pairs, read_stereoset
-from bertology.errors import InputError
+from bertology.analyses.cloze.evaluations import shared_token_positions, stereoset_scores
+from bertology.analyses.cloze.formats import read_agreement, read_crows_pairs, read_stereoset
+from bertology.core.errors import InputError
 from tests.unit.test_cloze_scorer import reference_log_prob, reference_pll
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -68,7 +68,7 @@ def paper_crows_pairs(model, path):
 
 def test_crows_pairs_equals_paper_procedure(mlm):
     path = FIXTURES / "crows_pairs_sample.csv"
-    result = bt.benchmarks.crows_pairs(mlm, path, n_boot=50)
+    result = bt.crows_pairs(mlm, path, n_boot=50)
     expected_metric, pairs = paper_crows_pairs(mlm, path)
     assert len(result.items) == 12
     np.testing.assert_allclose(result.items[["sent_more_score", "sent_less_score"]].to_numpy(), pairs, atol=1e-4)
@@ -103,7 +103,7 @@ def test_stereoset_scores_by_hand():
 
 
 def test_stereoset_end_to_end(mlm):
-    result = bt.benchmarks.stereoset(mlm, FIXTURES / "stereoset_sample.json")
+    result = bt.stereoset(mlm, FIXTURES / "stereoset_sample.json")
     assert len(result.items) == 30 and (result.items.n_pieces >= 1).all()
     assert set(result.to_frame().metric) == {"lms", "ss", "icat"}
     recomputed = stereoset_scores(result.items)
@@ -115,7 +115,7 @@ def test_stereoset_end_to_end(mlm):
 
 
 def test_blimp_accuracy_from_pll(mlm):
-    result = bt.benchmarks.blimp(mlm, FIXTURES / "blimp_sample.jsonl", variant="original", n_boot=20)
+    result = bt.blimp(mlm, FIXTURES / "blimp_sample.jsonl", variant="original", n_boot=20)
     row = result.items.iloc[6]
     assert row.pll_good == pytest.approx(reference_pll(mlm, row.sentence_good, "original"), abs=1e-5)
     assert result.items.accuracy.tolist() == (result.items.pll_good > result.items.pll_bad).astype(float).tolist()
@@ -129,7 +129,7 @@ def test_agreement_formats(mlm, name, n_items, n_unpaired):
     frame, unpaired = read_agreement(FIXTURES / name)
     assert len(frame) == n_items and unpaired == n_unpaired
     assert frame.masked.str.contains(r"\*\*\*mask\*\*\*").all()
-    result = bt.benchmarks.agreement(mlm, FIXTURES / name, n_boot=20)
+    result = bt.agreement_stimuli(mlm, FIXTURES / name, n_boot=20)
     assert result.meta["n_skipped"] + len(result.items) == n_items
     tokenizer = mlm.tokenizer
     row = result.items.iloc[0]
@@ -140,7 +140,7 @@ def test_agreement_formats(mlm, name, n_items, n_unpaired):
 
 
 def test_agreement_skips_multi_piece_forms(mlm):
-    result = bt.benchmarks.agreement(mlm, FIXTURES / "lgd_sample.tsv", n_boot=20)
+    result = bt.agreement_stimuli(mlm, FIXTURES / "lgd_sample.tsv", n_boot=20)
     assert result.meta["n_skipped"] >= 1
     assert "prevaricate" not in set(result.items.good)
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import bertology as bt
-from bertology.cloze.engine import MaskedCopy, score_copies
-from bertology.errors import InputError, ModelError
+from bertology.analyses.cloze.engine import MaskedCopy, score_copies
+from bertology.core.errors import InputError, ModelError
 
 SENTENCES = ["The keys to the cabinet are here.", "The zyzzyvas hypothesised.",
              "Hello world"]

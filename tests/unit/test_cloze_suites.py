@@ -10,8 +10,9 @@ import pytest
 from matplotlib.figure import Figure
 
 import bertology as bt
-from bertology.cloze import SUITES, ClozeResult, bootstrap_ci, load_suite, suite_path, summarise, validate_item
-from bertology.errors import InputError, StoreError
+from bertology.core.stats import bootstrap_ci
+from bertology.analyses.cloze import SUITES, ClozeResult, load_suite, suite_path, summarise, validate_item
+from bertology.core.errors import InputError, StoreError
 from tests.unit.test_cloze_scorer import reference_candidate
 
 GOOD = {"id": "1", "template": "The boys [MASK] shy.", "candidates": ["are", "is"], "correct": "are",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import bertology as bt
-from bertology.distributed import RankInfo, barrier, local_rank, rank_info, single_process
+from bertology.core.distributed import RankInfo, barrier, local_rank, rank_info, single_process
 
 
 def test_rank_info_reads_the_launcher_environment(monkeypatch):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bertology.errors import InputError
+from bertology.core.errors import InputError
 from bertology.experiments import STEPS, StepSpec, run_experiment
 from bertology.experiments import runner
 from bertology.experiments.config import apply_overrides, load_config, parse_value

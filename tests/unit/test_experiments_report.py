@@ -12,7 +12,7 @@ import pytest
 
 from bertology.cli import main
 from bertology.experiments import STEPS, StepSpec, run_experiment, write_report
-from bertology.viz import new_figure, save_figure
+from bertology.core.viz import new_figure, save_figure
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from bertology.cli import build_parser, main
-from bertology.errors import InputError
+from bertology.core.errors import InputError
 from bertology.experiments import STEPS, StepSpec, render_run_figures, run_experiment
 from bertology.experiments import runner
-from bertology.viz import new_figure, save_figure
+from bertology.core.viz import new_figure, save_figure
 
 FORWARD = {"alpha": 0, "beta": 0}
 
@@ -183,9 +183,9 @@ def test_figures_are_reproduced_without_loading_a_model(steps, config, tmp_path,
     for name in ("alpha", "beta"):
         for path in (tmp_path / "run" / name / "figures").iterdir():
             path.unlink()
-    build_parser()  # imports every subcommand module while bertology.models.load_model is still the real one
+    build_parser()  # imports every subcommand module while bertology.core.models.load_model is still the real one
     _forbid_loading(monkeypatch)
-    monkeypatch.setattr("bertology.models.load_model", runner.load_model)
+    monkeypatch.setattr("bertology.core.models.load_model", runner.load_model)
     written = render_run_figures(tmp_path / "run")
     assert {name: sorted(p.relative_to(tmp_path / "run" / name).as_posix() for p in files)
             for name, files in written.items()} == before

@@ -10,9 +10,9 @@ from matplotlib.figure import Figure
 
 import bertology as bt
 
-from bertology.data import ProbeDataset
-from bertology.errors import InputError
-from bertology.geometry import (EthayarajhResult, ProjectionResult, anisotropy_baseline, context_similarity,
+from bertology.core.data import ProbeDataset
+from bertology.core.errors import InputError
+from bertology.analyses.geometry import (EthayarajhResult, ProjectionResult, anisotropy_baseline, context_similarity,
                                 cosine_matrix, ethayarajh_measures, intra_sentence_similarity, pair_similarities,
                                 pca_2d, project_layers, self_similarity, static_embeddings, word_vectors)
 

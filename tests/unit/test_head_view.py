@@ -8,8 +8,8 @@ import re
 import numpy as np
 
 import bertology as bt
-from bertology.attention import HeadView, SentenceAttention
-from bertology.attention.head_view import page, safe_json
+from bertology.analyses.attention import HeadView, SentenceAttention
+from bertology.analyses.attention.head_view import page, safe_json
 
 EVIL = '</script><img src=x onerror="alert(1)">&amp;'
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from bertology.data import ProbeDataset, load_coarsewsd20, load_sst2, load_table_dataset
-from bertology.data.loaders import download
-from bertology.errors import InputError
+from bertology.core.data import ProbeDataset, load_coarsewsd20, load_sst2, load_table_dataset
+from bertology.core.data.loaders import download
+from bertology.core.errors import InputError
 
 
 def write_word(root, word, train, test, senses):

@@ -9,9 +9,9 @@ import torch
 import transformers
 
 import bertology as bt
-from bertology.errors import ModelError
-from bertology.models import get_adapter
-from bertology.models.loading import MINILM_WEIGHTS_SHA256
+from bertology.core.errors import ModelError
+from bertology.core.models import get_adapter
+from bertology.core.models.loading import MINILM_WEIGHTS_SHA256
 
 
 def test_minilm_alias_records_provenance(minilm):
@@ -62,7 +62,7 @@ def test_unknown_architecture_lists_supported(tmp_path):
 
 
 def test_tampered_minilm_weights_are_refused(tmp_path, monkeypatch):
-    from bertology.models import loading
+    from bertology.core.models import loading
 
     fake = tmp_path / "model"
     fake.mkdir()

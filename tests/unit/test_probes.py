@@ -15,12 +15,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from bertology.data import ProbeDataset
-from bertology.errors import InputError, StoreError
-from bertology.probes import (LinearProbe, ProbeResult, block_ends, control_task_labels, fold_splits,
+from bertology.core.data import ProbeDataset
+from bertology.core.errors import InputError, StoreError
+from bertology.analyses.probes import (LinearProbe, ProbeResult, block_ends, control_task_labels, fold_splits,
                               majority_predictions, online_codelength, probe_layers, random_encoder, selectivity)
-from bertology.probes.metrics import bootstrap_ci, macro_f1, mean_ci
-from bertology.probes.solver import fit_predict_proba
+from bertology.analyses.probes.metrics import accuracy, macro_f1
+from bertology.core.stats import bootstrap_ci, mean_ci
+from bertology.analyses.probes.solver import fit_predict_proba
 
 
 @parametrize_with_checks([LinearProbe()])
@@ -208,8 +209,12 @@ def test_metrics_match_sklearn_and_intervals():
     assert macro_f1(truth, pred, 3) == pytest.approx(f1_score(truth, pred, average="macro"))
     mean, low, high = mean_ci(np.array([0.8, 0.9, 1.0]))
     assert (mean, round(low, 3), round(high, 3)) == (pytest.approx(0.9), 0.652, 1.148)
-    ci = bootstrap_ci(truth, pred, 3)
-    assert ci["accuracy"][0] < (truth == pred).mean() < ci["accuracy"][1]
+    low, high = bootstrap_ci((truth, pred), statistic=accuracy)
+    assert low < (truth == pred).mean() < high
+    rows = np.random.default_rng(0).integers(0, 50, size=(1000, 50))
+    by_hand = np.quantile((truth[rows] == pred[rows]).mean(axis=1), [0.025, 0.975])
+    assert (low, high) == pytest.approx(tuple(by_hand))
+    assert bootstrap_ci((truth == pred).astype(float)) == (low, high)
     assert majority_predictions(np.array([1, 2, 2]), 3).tolist() == [2, 2, 2]
 
 

@@ -15,8 +15,8 @@ def test_every_export_resolves():
 
 
 def test_extract_stays_the_function_after_its_subpackage_is_imported():
-    importlib.import_module("bertology.extract.store")
-    assert callable(bt.extract) and bt.extract.__module__ == "bertology.extract.extractor"
+    importlib.import_module("bertology.core.extraction.store")
+    assert callable(bt.extract) and bt.extract.__module__ == "bertology.core.extraction.extractor"
 
 
 def test_analyses_are_not_imported_with_the_package():
@@ -27,8 +27,8 @@ def test_analyses_are_not_imported_with_the_package():
 
 
 def test_lazy_exports_are_the_analysis_functions():
-    from bertology.attribution import attribute
-    from bertology.probes import probe_layers
+    from bertology.analyses.attribution import attribute
+    from bertology.analyses.probes import probe_layers
 
     assert bt.attribute is attribute and bt.probe_layers is probe_layers
-    assert bt.data.load_sst2.__module__ == "bertology.data.loaders"
+    assert bt.data.load_sst2.__module__ == "bertology.core.data.loaders"

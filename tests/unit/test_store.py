@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import bertology as bt
-from bertology.errors import StoreError
-from bertology.extract import store as store_module
+from bertology.core.errors import StoreError
+from bertology.core.extraction import store as store_module
 
 TEXTS = [f"sentence number {i} " + "word " * (i % 7) for i in range(23)]
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import bertology as bt
-from bertology.errors import InputError
-from bertology.hooks import hidden_state_name, resolve_names
+from bertology.core.errors import InputError
+from bertology.core.hooks import hidden_state_name, resolve_names
 
 SENTENCES = ["The bank raised its rates.", "It's a bat!"]
 

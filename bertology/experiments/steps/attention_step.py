@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bertology.attention import (AttentionMaps, AttentionStats, SentenceAttention, attention_stats,
+from bertology.analyses.attention import (AttentionMaps, AttentionStats, SentenceAttention, attention_stats,
                                  plot_attention_grid, rollout)
-from bertology.attention.head_view import HeadView, head_view
-from bertology.data import column, read_table
-from bertology.errors import InputError
-from bertology.experiments.config import SHIPPED_DIR, SHIPPED_PREFIX, resolve_data_path
+from bertology.analyses.attention.head_view import HeadView, head_view
+from bertology.core.data import column, read_table
+from bertology.core.errors import InputError
+from bertology.core.paths import SHIPPED_DIR, SHIPPED_PREFIX, resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
-from bertology.viz import save_figure
+from bertology.core.viz import save_figure
 
 CORPUS_NAME = "attention_corpus.txt"
 DEFAULT_INPUT = SHIPPED_PREFIX + CORPUS_NAME

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bertology.attribution.runner import build_classifier, render_figures, run_attribution
-from bertology.data.loaders import load_sst2
-from bertology.errors import InputError
-from bertology.experiments.config import resolve_data_path
+from bertology.analyses.attribution.task import build_classifier, render_figures, run_attribution
+from bertology.core.data.loaders import load_sst2
+from bertology.core.errors import InputError
+from bertology.core.paths import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
 
 DEFAULTS = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bertology.cloze.runner import FILL_TEMPLATES, render_figures, run_cloze
-from bertology.experiments.config import resolve_data_path
+from bertology.analyses.cloze.task import FILL_TEMPLATES, render_figures, run_cloze
+from bertology.core.paths import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
 
 BENCHMARK_PARAMS = ("crows_pairs", "stereoset", "blimp", "agreement_stimuli")

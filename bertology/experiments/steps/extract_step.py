@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bertology.data import column, find_text_column, int_column, read_table
-from bertology.experiments.config import resolve_data_path
+from bertology.core.data import column, find_text_column, int_column, read_table
+from bertology.core.paths import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
-from bertology.extract import ActivationStore, extract
-from bertology.viz import new_figure, save_figure
+from bertology.core.extraction import ActivationStore, extract
+from bertology.core.viz import new_figure, save_figure
 
 STORE_DIR = "store"
 NORMS_TABLE = "layer_norms.csv"

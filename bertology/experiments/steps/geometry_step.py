@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from bertology.experiments.config import resolve_data_path
+from bertology.core.paths import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
-from bertology.extract import extract
-from bertology.geometry import EthayarajhResult, ProjectionResult, SimilarityResult
-from bertology.geometry import context_similarity, ethayarajh_measures, project_layers
-from bertology.probes.tasks import load_task
-from bertology.viz import save_figure
+from bertology.core.extraction import extract
+from bertology.analyses.geometry import EthayarajhResult, ProjectionResult, SimilarityResult
+from bertology.analyses.geometry import context_similarity, ethayarajh_measures, project_layers
+from bertology.core.data.loaders import load_dataset
+from bertology.core.viz import save_figure
 
 PROJECTION_TABLE = "projection.csv"
 SIMILARITY_TABLE = "similarity.csv"
@@ -32,7 +32,7 @@ def run(ctx: StepContext) -> None:
     """Project the word's vectors, compare them across contexts and measure contextuality by layer."""
     params = ctx.params
     data = resolve_data_path(params["data"], ctx.data_root) if params["data"] else None
-    dataset = load_task("coarsewsd20", data, params["word"] or None)
+    dataset = load_dataset("coarsewsd20", data, params["word"] or None)
     model = ctx.get_model()
     vectors = extract(model, dataset.texts, layers=params["layers"], pool="word_mean", words=dataset.words,
                       progress=ctx.progress)

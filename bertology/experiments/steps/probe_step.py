@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bertology.experiments.config import resolve_data_path
+from bertology.core.paths import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
-from bertology.probes.result import ProbeResult
-from bertology.probes.runner import probe_layers
-from bertology.probes.tasks import load_task, save_probe_figures
+from bertology.analyses.probes.result import ProbeResult
+from bertology.analyses.probes.layerwise import probe_layers
+from bertology.analyses.probes.task import save_probe_figures
+from bertology.core.data.loaders import load_dataset
 
 DEFAULTS = {
     "task": "coarsewsd20",
@@ -31,7 +32,7 @@ def run(ctx: StepContext) -> None:
     """Probe every layer on the task's data and write ``probe_results.csv`` and ``probe_meta.json``."""
     params = ctx.params
     data = resolve_data_path(params["data"], ctx.data_root) if params["data"] else None
-    dataset = load_task(params["task"], data, params["word"] or None, params["text_column"], params["label_column"],
+    dataset = load_dataset(params["task"], data, params["word"] or None, params["text_column"], params["label_column"],
                         params["word_column"] or None)
     result = probe_layers(ctx.get_model(), dataset, layers=params["layers"], pool=params["pool"],
                           cv=int(params["cv"]) or None, seeds=tuple(range(ctx.seed, ctx.seed + int(params["n_seeds"]))),

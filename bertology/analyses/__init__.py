@@ -1,0 +1,1 @@
+"""The analyses: each builds on ``bertology.core`` only and exposes one task function."""

@@ -1,0 +1,185 @@
+"""Attention rollout (Abnar & Zuidema 2020) and head-averaged attention maps for one input."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from bertology.analyses.attention.sentence import Text, sentence_attention
+from bertology.core.errors import InputError
+from bertology.core.models import LoadedModel
+
+
+def rollout(patterns: np.ndarray) -> np.ndarray:
+    """Attention rollout of Abnar & Zuidema (2020) from raw patterns.
+
+    "Quantifying Attention Flow in Transformers" (ACL 2020): per layer
+    ``A' = 0.5 · mean_heads(A) + 0.5 · I``, rows renormalised to sum to one, and
+    ``R_l = A'_l · R_{l-1}`` with ``R_0 = A'_0``.
+
+    Parameters
+    ----------
+    patterns
+        ``(layers, heads, query, key)`` attention probabilities.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(layers, query, key)``: ``R_l`` for every layer ``l`` (the last is the rollout
+        of the whole model).
+
+    Examples
+    --------
+    >>> rollout(np.full((2, 1, 2, 2), 0.5))[-1]  # A' = [[.75, .25], [.25, .75]], squared
+    array([[0.625, 0.375],
+           [0.375, 0.625]])
+    """
+    if patterns.ndim != 4 or patterns.shape[-1] != patterns.shape[-2]:
+        raise InputError(f"patterns must be (layers, heads, query, key) with query == key, got {patterns.shape}.")
+    size = patterns.shape[-1]
+    augmented = 0.5 * patterns.mean(axis=1, dtype=np.float64) + 0.5 * np.eye(size)
+    augmented /= augmented.sum(axis=-1, keepdims=True)
+    joint = np.empty_like(augmented)
+    joint[0] = augmented[0]
+    for layer in range(1, len(augmented)):
+        joint[layer] = augmented[layer] @ joint[layer - 1]
+    return joint
+
+
+@dataclass
+class AttentionMaps:
+    """Token-to-token maps of one input, one per layer: rollout or head-averaged attention.
+
+    Attributes
+    ----------
+    tokens
+        Token strings, special tokens included.
+    maps
+        ``(layers, query, key)``.
+    kind
+        ``"rollout"`` or ``"mean"``.
+    """
+
+    tokens: list[str]
+    maps: np.ndarray
+    kind: Literal["rollout", "mean"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: layer, query, key (positions), query_token, key_token, weight.
+
+        Examples
+        --------
+        >>> AttentionMaps(["a", "b"], np.eye(2)[None], "mean").to_frame().shape
+        (4, 6)
+        """
+        layers, size, _ = self.maps.shape
+        layer, query, key = np.meshgrid(np.arange(layers), np.arange(size), np.arange(size), indexing="ij")
+        tokens = np.asarray(self.tokens, dtype=object)
+        return pd.DataFrame({"layer": layer.ravel(), "query": query.ravel(), "key": key.ravel(),
+                             "query_token": tokens[query.ravel()], "key_token": tokens[key.ravel()],
+                             "weight": self.maps.ravel()})
+
+    def save(self, path: str | Path) -> Path:
+        """Write to one JSON file.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> m = AttentionMaps(["a"], np.ones((1, 1, 1)), "rollout")
+        >>> AttentionMaps.load(m.save(pathlib.Path(tempfile.mkdtemp()) / "r.json")).kind
+        'rollout'
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"kind": f"attention_maps/{self.kind}", "tokens": self.tokens,
+                                    "maps": self.maps.tolist()}))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> AttentionMaps:
+        """Read a file written by :meth:`save`.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> m = AttentionMaps(["a"], np.ones((1, 1, 1)), "mean")
+        >>> AttentionMaps.load(m.save(pathlib.Path(tempfile.mkdtemp()) / "m.json")).maps.shape
+        (1, 1, 1)
+        """
+        payload = json.loads(Path(path).read_text())
+        kind = str(payload.get("kind", ""))
+        if not kind.startswith("attention_maps/"):
+            raise InputError(f"{path} is not an attention-maps file: write one with AttentionMaps.save().")
+        return cls(list(payload["tokens"]), np.asarray(payload["maps"], dtype=np.float64),
+                   kind.split("/", 1)[1])
+
+    def plot(self, layer: int = -1, width: str | float = "column") -> Figure:
+        """The map of one layer with token labels (see :func:`~bertology.analyses.attention.plot_attention_map`).
+
+        Examples
+        --------
+        >>> AttentionMaps(["a", "b"], np.eye(2)[None], "mean").plot().axes[0].get_title()
+        'mean attention, layer 0'
+        """
+        from bertology.analyses.attention.figures import plot_attention_map
+
+        index = range(len(self.maps))[layer]
+        title = f"{'rollout' if self.kind == 'rollout' else 'mean attention'}, layer {index}"
+        return plot_attention_map(self.maps[index], self.tokens, title=title, width=width)
+
+
+def attention_rollout(model: LoadedModel, sentence: Text) -> AttentionMaps:
+    """Attention rollout of one sentence or pair (Abnar & Zuidema 2020).
+
+    Parameters
+    ----------
+    model
+        From :func:`bertology.load_model`.
+    sentence
+        A sentence or a ``(text_a, text_b)`` pair.
+
+    Returns
+    -------
+    AttentionMaps
+        ``maps[l]`` is the rollout up to and including layer ``l`` (see :func:`rollout`).
+
+    Examples
+    --------
+    >>> import bertology as bt
+    >>> r = bt.attention_rollout(bt.load_model("minilm"), "The bank is closed.")
+    >>> r.maps.shape, bool(np.allclose(r.maps.sum(-1), 1))
+    ((6, 7, 7), True)
+    """
+    attention = sentence_attention(model, sentence)
+    return AttentionMaps(attention.tokens, rollout(attention.patterns), "rollout")
+
+
+def head_mean_attention(model: LoadedModel, sentence: Text) -> AttentionMaps:
+    """Head-averaged attention maps of one sentence or pair, one per layer.
+
+    Parameters
+    ----------
+    model
+        From :func:`bertology.load_model`.
+    sentence
+        A sentence or a ``(text_a, text_b)`` pair.
+
+    Returns
+    -------
+    AttentionMaps
+        ``maps[l]`` is the mean over heads of layer ``l``'s attention probabilities.
+
+    Examples
+    --------
+    >>> import bertology as bt
+    >>> head_mean_attention(bt.load_model("minilm"), "The bank is closed.").maps.shape
+    (6, 7, 7)
+    """
+    attention = sentence_attention(model, sentence)
+    return AttentionMaps(attention.tokens, attention.head_mean().astype(np.float64), "mean")

@@ -1,0 +1,300 @@
+"""Head statistics of Clark et al. (2019), accumulated over a corpus in length-sorted batches."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+
+from bertology.analyses.attention.tokens import TargetTokens, target_tokens
+from bertology.core.errors import InputError
+from bertology.core.extraction import batch_tensors, encode_corpus, length_sorted_batches
+from bertology.core.hooks import trace
+from bertology.core.models import LoadedModel
+from bertology.core.progress import progress_bar
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SENTENCES = 512
+"""Sentences tokenized at a time: memory stays bounded however long the corpus is."""
+
+STATISTICS = ("to_cls", "to_sep", "to_punct", "to_self", "to_prev", "to_next", "entropy", "mean_distance")
+"""The per-head statistics, in table order."""
+
+STATISTIC_LABELS = {
+    "to_cls": "to [CLS]", "to_sep": "to [SEP]", "to_punct": "to . and ,", "to_self": "to self",
+    "to_prev": "to previous", "to_next": "to next", "entropy": "entropy (nats)", "mean_distance": "distance (tokens)",
+}
+
+
+@dataclass
+class AttentionStats:
+    """Per-head attention statistics over a corpus (Clark et al. 2019).
+
+    Attributes
+    ----------
+    values
+        ``{statistic: array (layers, heads)}`` for every name in :data:`STATISTICS`.
+    n_sentences
+        Sentences the statistics were computed over.
+    n_tokens
+        Query tokens counted (padding excluded).
+    model
+        :meth:`~bertology.LoadedModel.describe` of the model, when known.
+    """
+
+    values: dict[str, np.ndarray]
+    n_sentences: int
+    n_tokens: int
+    model: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(layers, heads)``."""
+        return tuple(self.values[STATISTICS[0]].shape)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: one row per head with columns ``layer, head`` and every statistic.
+
+        Examples
+        --------
+        >>> s = AttentionStats({k: np.zeros((2, 3)) for k in STATISTICS}, n_sentences=1, n_tokens=4)
+        >>> s.to_frame().shape
+        (6, 10)
+        """
+        layers, heads = self.shape
+        frame = pd.DataFrame({"layer": np.repeat(np.arange(layers), heads), "head": np.tile(np.arange(heads), layers)})
+        for name in STATISTICS:
+            frame[name] = self.values[name].reshape(-1)
+        return frame
+
+    def save(self, path: str | Path) -> Path:
+        """Write the statistics and their provenance to one JSON file.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> s = AttentionStats({k: np.ones((1, 2)) for k in STATISTICS}, n_sentences=1, n_tokens=3)
+        >>> AttentionStats.load(s.save(pathlib.Path(tempfile.mkdtemp()) / "s.json")).n_tokens
+        3
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"kind": "attention_stats", "statistics": list(STATISTICS), "n_sentences": self.n_sentences,
+                   "n_tokens": self.n_tokens, "model": self.model,
+                   "values": {name: self.values[name].tolist() for name in STATISTICS}}
+        path.write_text(json.dumps(payload, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> AttentionStats:
+        """Read statistics written by :meth:`save`.
+
+        Raises
+        ------
+        InputError
+            If the file is not an attention-statistics file.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> s = AttentionStats({k: np.ones((1, 2)) for k in STATISTICS}, n_sentences=1, n_tokens=3)
+        >>> AttentionStats.load(s.save(pathlib.Path(tempfile.mkdtemp()) / "s.json")).shape
+        (1, 2)
+        """
+        payload = json.loads(Path(path).read_text())
+        if payload.get("kind") != "attention_stats":
+            raise InputError(f"{path} is not an attention-statistics file: write one with AttentionStats.save().")
+        values = {name: np.asarray(payload["values"][name], dtype=np.float64) for name in STATISTICS}
+        return cls(values, int(payload["n_sentences"]), int(payload["n_tokens"]), payload.get("model", {}))
+
+    def plot(self, statistics: Sequence[str] = STATISTICS, width: str | float = "page") -> Figure:
+        """One heatmap per statistic, layers × heads (see :func:`~bertology.analyses.attention.plot_stat_heatmaps`).
+
+        Examples
+        --------
+        >>> s = AttentionStats({k: np.random.rand(2, 3) for k in STATISTICS}, n_sentences=1, n_tokens=3)
+        >>> len(s.plot().axes) >= len(STATISTICS)
+        True
+        """
+        from bertology.analyses.attention.figures import plot_stat_heatmaps
+
+        return plot_stat_heatmaps(self, statistics=statistics, width=width)
+
+
+class HeadStatsAccumulator:
+    """Running sums of the Clark et al. (2019) head statistics; memory independent of corpus size.
+
+    For every head, averages run over query tokens that are not padding; keys that are
+    padding never contribute. ``to_cls``/``to_sep``/``to_punct`` are the attention a query
+    puts on all tokens of that kind; ``to_self``, ``to_prev`` and ``to_next`` the weight on
+    position ``i``, ``i-1`` and ``i+1`` (averaged over the queries that have such a
+    neighbour); ``entropy`` is ``-Σ α log α`` (nats) per query; ``mean_distance`` is
+    ``Σ α |i - j|`` per query, in tokens. The float64 sums stay on the device of the
+    patterns and move to the CPU once, in :meth:`result`.
+
+    Parameters
+    ----------
+    num_layers, num_heads
+        Shape of the model.
+
+    Examples
+    --------
+    >>> acc = HeadStatsAccumulator(1, 1)
+    >>> prev = torch.tensor([[1.0, 0, 0], [1, 0, 0], [0, 1, 0]])[None, None, None]  # (layer, batch, head, q, k)
+    >>> acc.update(prev, torch.ones(1, 3, dtype=torch.bool), torch.zeros(1, 3, 3, dtype=torch.bool))
+    >>> float(acc.result().values["to_prev"][0, 0])
+    1.0
+    """
+
+    def __init__(self, num_layers: int, num_heads: int) -> None:
+        self.sums = {name: torch.zeros(num_layers, num_heads, dtype=torch.float64) for name in STATISTICS}
+        self.n_queries = 0
+        self.n_prev = 0
+        self.n_sentences = 0
+
+    @torch.inference_mode()
+    def update(self, patterns: torch.Tensor, valid: torch.Tensor, targets: torch.Tensor) -> None:
+        """Add one batch.
+
+        Parameters
+        ----------
+        patterns
+            Attention probabilities ``(layers, batch, heads, query, key)``.
+        valid
+            ``(batch, seq)`` bool, ``True`` for real tokens, ``False`` for padding.
+        targets
+            ``(batch, seq, 3)`` bool: the token is [CLS], [SEP], punctuation
+            (:meth:`~bertology.analyses.attention.tokens.TargetTokens.masks`).
+        """
+        seq = patterns.shape[-1]
+        valid = valid.to(patterns.device)
+        keys = valid[None, :, None, None, :].to(patterns.dtype)       # (1, batch, 1, 1, key)
+        queries = valid[None, :, None, :].to(patterns.dtype)          # (1, batch, 1, query)
+        probs = patterns * keys
+        to_targets = torch.einsum("lbhqk,bkc->lbhqc", probs, targets.to(patterns.device, patterns.dtype))
+        positions = torch.arange(seq, device=patterns.device, dtype=patterns.dtype)
+        distance = (positions[:, None] - positions[None, :]).abs()   # (query, key)
+        per_query = {
+            "to_cls": to_targets[..., 0], "to_sep": to_targets[..., 1], "to_punct": to_targets[..., 2],
+            "to_self": probs.diagonal(dim1=-2, dim2=-1),
+            "entropy": -torch.special.xlogy(probs, probs).sum(-1),
+            "mean_distance": (probs * distance).sum(-1),
+        }
+        for name, value in per_query.items():
+            self._add(name, (value * queries).sum(dim=(1, 3)))
+        neighbour = valid[:, 1:].to(patterns.dtype)[None, :, None, :]  # query i and i-1 (or i+1) both real
+        self._add("to_prev", (probs.diagonal(offset=-1, dim1=-2, dim2=-1) * neighbour).sum(dim=(1, 3)))
+        self._add("to_next", (probs.diagonal(offset=1, dim1=-2, dim2=-1) * neighbour).sum(dim=(1, 3)))
+        self.n_queries += int(valid.sum())
+        self.n_prev += int(valid[:, 1:].sum())
+        self.n_sentences += int(valid.shape[0])
+
+    def _add(self, name: str, total: torch.Tensor) -> None:
+        """Add ``total`` ``(layers, heads)`` to the float64 running sum of ``name``, kept on ``total``'s device."""
+        self.sums[name] = self.sums[name].to(total.device) + total.double()
+
+    def result(self, model: dict[str, Any] | None = None) -> AttentionStats:
+        """The averages so far as an :class:`AttentionStats`.
+
+        Raises
+        ------
+        InputError
+            If no token was added yet.
+        """
+        if self.n_queries == 0:
+            raise InputError("No tokens were counted: pass at least one non-empty sentence.")
+        values = {}
+        for name, total in self.sums.items():
+            count = self.n_prev if name in ("to_prev", "to_next") else self.n_queries
+            values[name] = (total.cpu() / max(count, 1)).numpy()
+        return AttentionStats(values, self.n_sentences, self.n_queries, model or {})
+
+
+def attention_stats(model: LoadedModel, sentences: Sequence[str], batch_size: int = 32,
+                    truncate: bool = False, progress: bool = True) -> AttentionStats:
+    """Per-head attention statistics over a corpus, as defined by Clark et al. (2019).
+
+    "What Does BERT Look At? An Analysis of BERT's Attention" (BlackboxNLP 2019): for
+    every head, the mean attention to [CLS], to [SEP], to ``.``/``,``, to the token itself,
+    to the previous and to the next token, the mean entropy of the attention distribution
+    of a query token, and the mean attention distance. Sentences are run in length-sorted
+    batches under ``torch.inference_mode`` with eager attention; the corpus is tokenized
+    :data:`CHUNK_SENTENCES` sentences at a time and sums are accumulated on the fly, so
+    memory does not grow with the corpus. Padding is never counted, neither
+    as query nor as key; [CLS]/[SEP] are found from the tokenizer's special-token ids.
+
+    Parameters
+    ----------
+    model
+        From :func:`bertology.load_model`.
+    sentences
+        The corpus, one sentence per item.
+    batch_size
+        Sentences per forward pass.
+    truncate
+        Cut sentences longer than the model allows instead of raising.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    AttentionStats
+        ``to_frame()`` gives columns layer, head, to_cls, to_sep, to_punct, to_self,
+        to_prev, to_next, entropy, mean_distance.
+
+    Raises
+    ------
+    InputError
+        Empty corpus, an empty sentence, or a sentence longer than the model accepts.
+
+    Examples
+    --------
+    >>> import bertology as bt
+    >>> m = bt.load_model("minilm")
+    >>> stats = bt.attention_stats(m, ["The bank is closed.", "It rained, so we stayed in."], progress=False)
+    >>> stats.to_frame().shape
+    (72, 10)
+    """
+    if isinstance(sentences, str):
+        raise InputError("sentences must be a list of strings, not one string: wrap it as [sentence].")
+    if len(sentences) == 0:
+        raise InputError("The input is empty: pass at least one sentence.")
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}.")
+    targets: TargetTokens = target_tokens(model.tokenizer)
+    accumulator = HeadStatsAccumulator(model.num_layers, model.num_heads)
+    names = [f"layers.{i}.attn.pattern" for i in range(model.num_layers)]
+    chunk = batch_size * max(1, CHUNK_SENTENCES // batch_size)
+    starts = range(0, len(sentences), chunk)
+    total = math.ceil(len(sentences) / batch_size)
+
+    def batches() -> Iterator[tuple[dict[str, torch.Tensor], torch.Tensor]]:
+        for start in starts:
+            try:
+                corpus = encode_corpus(model.tokenizer, sentences[start:start + chunk], model.max_length,
+                                       truncate=truncate)
+            except InputError as error:
+                raise InputError(f"In the sentences from {start} on (add {start} to the item number): "
+                                 f"{error}") from None
+            for rows in length_sorted_batches(corpus.lengths, batch_size):
+                inputs, masks = batch_tensors(model, corpus, rows)
+                yield inputs, masks.attention_mask
+
+    with torch.inference_mode():
+        for inputs, valid in progress_bar(batches(), total=total, desc="attention", unit="batch", progress=progress):
+            with trace(model, names, stop=True) as cache:
+                model(**inputs)
+            patterns = torch.stack([cache[name] for name in names]).float()
+            accumulator.update(patterns, valid, targets.masks(inputs["input_ids"]))
+    logger.info("Attention statistics over %d sentences (%d tokens).", len(sentences), accumulator.n_queries)
+    return accumulator.result(model.describe())

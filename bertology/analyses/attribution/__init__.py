@@ -1,0 +1,14 @@
+"""Attribution: integrated gradients (captum) and LIME on encoder classifiers, with ERASER faithfulness."""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        'api': ['attribute'],
+        'classifier': ['Classifier'],
+        'records': ['attribute_file', 'load_results'],
+        'faithfulness': ['FaithfulnessResult', 'faithfulness'],
+        'result': ['AttributionResult'],
+    },
+)

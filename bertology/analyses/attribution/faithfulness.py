@@ -1,0 +1,261 @@
+"""ERASER faithfulness (DeYoung et al. 2020): comprehensiveness, sufficiency, AOPC, and rank agreement."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+from bertology.analyses.attribution.classifier import Classifier
+from bertology.analyses.attribution.result import AttributionResult
+from bertology.analyses.attribution.words import tokenize_words
+from bertology.core.errors import InputError
+from bertology.core.viz import PALETTE, new_figure
+
+BINS = (1, 5, 10, 20, 50)
+"""ERASER's top-k bins, in percent of the words."""
+
+
+@dataclass
+class FaithfulnessResult:
+    """Faithfulness of a set of attributions.
+
+    Attributes
+    ----------
+    scores
+        One row per (item, method, bin): ``item``, ``method``, ``target``, ``bin`` (percent),
+        ``k`` (words in the rationale), ``p_full``, ``p_without`` p(y|x∖r), ``p_only`` p(y|r),
+        ``comprehensiveness``, ``sufficiency``.
+    agreement
+        One row per (item, method pair): ``item``, ``method_a``, ``method_b``, ``spearman``,
+        ``kendall`` of their word scores.
+    removal
+        ``"remove"`` (tokens deleted) or ``"mask"`` (replaced by the mask token).
+    """
+
+    scores: pd.DataFrame
+    agreement: pd.DataFrame
+    removal: str = "remove"
+
+    def summary(self) -> pd.DataFrame:
+        """Per method: AOPC comprehensiveness and sufficiency (mean over bins, then items).
+
+        Examples
+        --------
+        >>> f = FaithfulnessResult(pd.DataFrame({"item": [0, 0], "method": ["lime"] * 2, "bin": [1, 5],
+        ...     "comprehensiveness": [0.2, 0.4], "sufficiency": [0.1, 0.0]}), pd.DataFrame())
+        >>> f.summary()["aopc_comprehensiveness"].round(2).tolist()
+        [0.3]
+        """
+        per_item = self.scores.groupby(["method", "item"])[["comprehensiveness", "sufficiency"]].mean()
+        table = per_item.groupby("method").agg(["mean", "count"])
+        return pd.DataFrame({
+            "method": table.index,
+            "aopc_comprehensiveness": table[("comprehensiveness", "mean")].to_numpy(),
+            "aopc_sufficiency": table[("sufficiency", "mean")].to_numpy(),
+            "n_items": table[("comprehensiveness", "count")].to_numpy(),
+        }).reset_index(drop=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per method and bin: mean comprehensiveness and sufficiency over items.
+
+        Examples
+        --------
+        >>> f = FaithfulnessResult(pd.DataFrame({"item": [0, 1], "method": ["lime"] * 2, "bin": [1, 1],
+        ...     "comprehensiveness": [0.2, 0.4], "sufficiency": [0.1, 0.0]}), pd.DataFrame())
+        >>> f.to_frame()["comprehensiveness"].round(2).tolist()
+        [0.3]
+        """
+        return self.scores.groupby(["method", "bin"], as_index=False)[["comprehensiveness", "sufficiency"]].mean()
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``faithfulness.csv``, ``rank_agreement.csv`` and ``faithfulness.json`` into ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.scores.to_csv(directory / "faithfulness.csv", index=False)
+        self.agreement.to_csv(directory / "rank_agreement.csv", index=False)
+        (directory / "faithfulness.json").write_text(json.dumps({"removal": self.removal, "bins": list(BINS)}),
+                                                     encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> FaithfulnessResult:
+        """Read a result written by :meth:`save`."""
+        directory = Path(directory)
+        meta = json.loads((directory / "faithfulness.json").read_text(encoding="utf-8"))
+        agreement_path = directory / "rank_agreement.csv"
+        try:
+            agreement = pd.read_csv(agreement_path)
+        except pd.errors.EmptyDataError:
+            agreement = pd.DataFrame(columns=["item", "method_a", "method_b", "spearman", "kendall"])
+        return cls(pd.read_csv(directory / "faithfulness.csv"), agreement, meta["removal"])
+
+    def plot(self) -> Figure:
+        """Comprehensiveness (higher = more faithful) and sufficiency (lower = more faithful) per bin.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Examples
+        --------
+        >>> f = FaithfulnessResult(pd.DataFrame({"item": [0, 0], "method": ["lime"] * 2, "bin": [1, 5],
+        ...     "comprehensiveness": [0.2, 0.4], "sufficiency": [0.1, 0.0]}), pd.DataFrame())
+        >>> len(f.plot().axes)
+        2
+        """
+        fig, axes = new_figure("page", height=2.6, ncols=2)
+        means = self.scores.groupby(["method", "bin"])[["comprehensiveness", "sufficiency"]]
+        table, spread = means.mean(), means.sem()
+        summary = self.summary().set_index("method")
+        for ax, metric, better in zip(axes, ("comprehensiveness", "sufficiency"), ("higher", "lower")):
+            for colour, method in zip(PALETTE, sorted(self.scores["method"].unique())):
+                rows = table.loc[method]
+                err = spread.loc[method][metric].fillna(0.0)
+                ax.errorbar(rows.index, rows[metric], yerr=err, marker="o", color=colour, capsize=2,
+                            label=f"{method} (AOPC {summary.loc[method, f'aopc_{metric}']:.3g})")
+            ax.set_xscale("log")
+            ax.set_xticks(BINS, [f"{b}%" for b in BINS])
+            ax.axhline(0, color="0.6", linewidth=0.6)
+            ax.set_xlabel(f"top-k words {'removed' if metric == 'comprehensiveness' else 'kept'}")
+            ax.set_ylabel(f"{metric} ({better} is better)")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize=6)
+        fig.suptitle(f"\nERASER faithfulness ({self.removal}), n = {self.scores['item'].nunique()} texts")
+        return fig
+
+
+def rationale_size(n_words: int, percent: float) -> int:
+    """Words in the top-``percent`` rationale: ``ceil(percent / 100 · n_words)``, at least 1.
+
+    Examples
+    --------
+    >>> [rationale_size(8, b) for b in BINS]
+    [1, 1, 1, 2, 4]
+    """
+    return max(1, math.ceil(percent / 100 * n_words - 1e-9))
+
+
+def _variants(ids: list[int], token_words: np.ndarray, chosen: np.ndarray, mask_id: int | None) -> tuple[list[int],
+                                                                                                          list[int]]:
+    """(x without the rationale, the rationale only) as token ids; special tokens always stay."""
+    in_rationale = np.isin(token_words, chosen) & (token_words >= 0)
+    outside = (token_words >= 0) & ~in_rationale
+    if mask_id is None:
+        return ([t for t, r in zip(ids, in_rationale) if not r], [t for t, o in zip(ids, outside) if not o])
+    return ([mask_id if r else t for t, r in zip(ids, in_rationale)],
+            [mask_id if o else t for t, o in zip(ids, outside)])
+
+
+def faithfulness(clf: Classifier, results: Sequence[AttributionResult], bins: Sequence[float] = BINS,
+                 removal: str = "remove", batch_size: int = 64) -> FaithfulnessResult:
+    """ERASER comprehensiveness, sufficiency and AOPC of attributions, and rank agreement between methods.
+
+    For each result, the words are ranked by score (for the result's target class) and the
+    top ``k`` % form the rationale ``r`` (:func:`rationale_size` words). Following
+    DeYoung et al. (2020), "ERASER: A Benchmark to Evaluate Rationalized NLP Models":
+
+    - comprehensiveness = p(y|x) − p(y|x∖r): the tokens of the rationale words removed;
+    - sufficiency = p(y|x) − p(y|r): only the rationale's tokens (and special tokens) kept;
+    - AOPC = the mean of each over the bins ``{1, 5, 10, 20, 50}`` %.
+
+    Tokens are deleted (``removal="remove"``) or replaced by the mask token (``"mask"``).
+    All variants of all texts run in length-sorted batches. Results on the same text and
+    target from different methods are compared by Spearman's ρ and Kendall's τ of their
+    word scores (scipy).
+
+    Parameters
+    ----------
+    clf
+        The classifier that was explained.
+    results
+        Attributions from :func:`bertology.attribute` (any methods, any texts).
+    bins
+        Rationale sizes in percent of the words.
+    removal
+        ``"remove"`` or ``"mask"``.
+    batch_size
+        Variants per forward pass.
+
+    Returns
+    -------
+    FaithfulnessResult
+
+    Raises
+    ------
+    InputError
+        No results, an unknown removal mode, or a result whose text tokenizes differently
+        (made with another classifier).
+
+    Examples
+    --------
+    >>> f = faithfulness(clf, [ig, lime])  # doctest: +SKIP
+    >>> f.summary().columns.tolist()  # doctest: +SKIP
+    ['method', 'aopc_comprehensiveness', 'aopc_sufficiency', 'n_items']
+    """
+    if not results:
+        raise InputError("faithfulness needs at least one AttributionResult: run bertology.attribute first.")
+    if removal not in ("remove", "mask"):
+        raise InputError(f"Unknown removal {removal!r}: choose 'remove' (delete tokens) or 'mask' ([MASK]).")
+    mask_id = clf.tokenizer.mask_token_id if removal == "mask" else None
+    if removal == "mask" and mask_id is None:
+        raise InputError("This tokenizer has no mask token: use removal='remove'.")
+    items: dict[str, int] = {}
+    sequences: list[list[int]] = []
+    rows = []
+    for result in results:
+        tokenized = tokenize_words(clf, result.text)
+        if tokenized.tokens != result.tokens:
+            raise InputError(f"The result for {result.text[:40]!r} was made with another tokenizer: score "
+                             "faithfulness with the classifier that produced the attributions.")
+        item = items.setdefault(result.text, len(items))
+        full_index = len(sequences)
+        sequences.append(tokenized.input_ids)
+        order = np.argsort(-np.asarray(result.word_scores), kind="stable")
+        for percent in bins:
+            k = rationale_size(len(result.words), percent)
+            without, only = _variants(tokenized.input_ids, tokenized.token_words, order[:k], mask_id)
+            rows.append((item, result.method, result.target_index, result.target, percent, k, full_index,
+                         len(sequences), len(sequences) + 1))
+            sequences.extend([without, only])
+    probs = clf.probabilities_of_ids(sequences, batch_size)
+    records = []
+    for item, method, index, target, percent, k, full, without, only in rows:
+        p_full, p_without, p_only = probs[full, index], probs[without, index], probs[only, index]
+        records.append({"item": item, "method": method, "target": target, "bin": percent, "k": k,
+                        "p_full": p_full, "p_without": p_without, "p_only": p_only,
+                        "comprehensiveness": p_full - p_without, "sufficiency": p_full - p_only})
+    return FaithfulnessResult(pd.DataFrame(records), rank_agreement(results, items), removal)
+
+
+def rank_agreement(results: Sequence[AttributionResult], items: dict[str, int] | None = None) -> pd.DataFrame:
+    """Spearman's ρ and Kendall's τ between the word scores of every pair of methods on the same text and target.
+
+    Examples
+    --------
+    >>> a = AttributionResult("x y z", [], [], [], ["x", "y", "z"], [3.0, 2.0, 1.0], "p", 1, "integrated_gradients", .5)
+    >>> b = AttributionResult("x y z", [], [], [], ["x", "y", "z"], [1.0, 2.0, 3.0], "p", 1, "lime", .5)
+    >>> rank_agreement([a, b])[["spearman", "kendall"]].round(2).values.tolist()
+    [[-1.0, -1.0]]
+    """
+    items = items if items is not None else {}
+    groups: dict[tuple[str, int], list[AttributionResult]] = {}
+    for result in results:
+        items.setdefault(result.text, len(items))
+        groups.setdefault((result.text, result.target_index), []).append(result)
+    records = []
+    for (text, _), group in groups.items():
+        for a, b in combinations(group, 2):
+            if a.method == b.method or len(a.word_scores) < 2:
+                continue
+            records.append({"item": items[text], "method_a": a.method, "method_b": b.method,
+                            "spearman": stats.spearmanr(a.word_scores, b.word_scores).statistic,
+                            "kendall": stats.kendalltau(a.word_scores, b.word_scores).statistic})
+    return pd.DataFrame(records, columns=["item", "method_a", "method_b", "spearman", "kendall"])

@@ -1,0 +1,13 @@
+"""Cloze probing with a masked LM: MaskedLMScorer, shipped suites, bias metrics and published evaluation sets."""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        'evaluations': ['agreement_stimuli', 'blimp', 'crows_pairs', 'stereoset'],
+        'result': ['ClozeResult', 'summarise'],
+        'scorer': ['MaskedLMScorer', 'PLL_VARIANTS'],
+        'suites': ['SUITES', 'load_suite', 'run_suite', 'suite_path', 'validate_item'],
+    },
+)

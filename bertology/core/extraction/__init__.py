@@ -1,0 +1,13 @@
+"""Word alignment, pooling, batching and the on-disk ActivationStore."""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        'align': ['EncodedCorpus', 'encode_corpus', 'length_sorted_batches', 'pad_sequences', 'word_char_span'],
+        'extractor': ['batch_tensors', 'extract', 'resolve_layers'],
+        'pooling': ['POOLINGS', 'PoolingInputs', 'pool_layers', 'resolve_pooling'],
+        'store': ['ActivationStore', 'StoreWriter'],
+    },
+)

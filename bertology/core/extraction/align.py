@@ -1,0 +1,312 @@
+"""Tokenize a corpus and align target words to word-pieces through character offsets."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from bertology.core.errors import InputError
+
+_WORD = re.compile(r"\S+")
+OnError = Literal["raise", "skip"]
+
+
+def word_char_span(text: str, word_index: int) -> tuple[int, int]:
+    """Character span of the ``word_index``-th whitespace-separated word of ``text``.
+
+    This is how CoarseWSD-20's ``word_pos`` is defined (Loureiro et al. 2021): a 0-based
+    index into the whitespace-split sentence, not a sub-word index.
+
+    Parameters
+    ----------
+    text
+        The sentence.
+    word_index
+        0-based index into ``text.split()``; negative indices count from the end.
+
+    Returns
+    -------
+    tuple of int
+        ``(start, end)`` character offsets.
+
+    Raises
+    ------
+    InputError
+        If the sentence has no word at that index.
+
+    Examples
+    --------
+    >>> word_char_span("the bank's vault", 1)
+    (4, 10)
+    """
+    spans = [match.span() for match in _WORD.finditer(text)]
+    if not -len(spans) <= word_index < len(spans):
+        raise InputError(
+            f"Word index {word_index} is out of range: the sentence has {len(spans)} whitespace-separated words "
+            f"(indices 0..{len(spans) - 1}): {text[:80]!r}. Word indices count whitespace-split words from 0."
+        )
+    return spans[word_index]
+
+
+@dataclass
+class EncodedCorpus:
+    """A tokenized corpus with per-item target-word token ranges.
+
+    Attributes
+    ----------
+    input_ids
+        Token ids per item, special tokens included.
+    lengths
+        Token count per item.
+    word_tokens
+        ``(first, stop)`` token range of each item's target word, or ``None``.
+    all_word_tokens
+        With ``encode_corpus(..., all_words=True)``: per item, the ``(n_words, 2)``
+        ``[first, stop)`` token ranges of every whitespace-separated word.
+    special_masks
+        Per item, 1 for the tokens the tokenizer added (``[CLS]``, ``[SEP]``...), 0 for
+        tokens of the text (an ``[UNK]`` or a literal ``[MASK]`` in the text counts as text).
+    skipped
+        ``{item index: reason}`` for items dropped with ``on_error="skip"``.
+    truncated
+        Indices of items cut to the model's length limit.
+    """
+
+    input_ids: list[list[int]]
+    lengths: np.ndarray
+    word_tokens: list[tuple[int, int] | None]
+    special_masks: list[list[int]] = field(default_factory=list)
+    all_word_tokens: list[np.ndarray] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+    truncated: list[int] = field(default_factory=list)
+
+
+def _target_spans(texts: Sequence[str], words: Sequence[int] | None,
+                  spans: Sequence[tuple[int, int]] | None) -> list[tuple[int, int] | None]:
+    if words is not None and spans is not None:
+        raise InputError("Pass either words= (whitespace word indices) or spans= (character spans), not both.")
+    targets = words if words is not None else spans
+    if targets is None:
+        return [None] * len(texts)
+    if len(targets) != len(texts):
+        raise InputError(f"Got {len(texts)} texts but {len(targets)} target words/spans: give one per text.")
+    if words is not None:
+        out = []
+        for index, (text, word) in enumerate(zip(texts, words)):
+            try:
+                out.append(word_char_span(text, int(word)))
+            except InputError as error:
+                raise InputError(f"Item {index}: {error}") from None
+        return out
+    checked = []
+    for index, (text, (start, end)) in enumerate(zip(texts, spans)):
+        if not 0 <= start < end <= len(text):
+            raise InputError(f"Item {index}: character span ({start}, {end}) is not inside the text "
+                             f"of length {len(text)}: {text[:80]!r}.")
+        checked.append((int(start), int(end)))
+    return checked
+
+
+def _encode_batch(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> list:
+    """Rust ``tokenizers`` encodings (ids, offsets, special-token mask) of ``texts``, untruncated and unpadded.
+
+    Calls the fast tokenizer's backend directly: the same encodings as ``tokenizer(texts)``
+    without building per-item Python dictionaries. The backend's truncation and padding
+    settings are restored afterwards.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise InputError(f"{type(tokenizer).__name__} is a slow (Python) tokenizer; word alignment needs a fast "
+                         "one: load the model with use_fast=True or from a checkpoint with tokenizer.json.")
+    truncation, padding = backend.truncation, backend.padding
+    backend.no_truncation()
+    backend.no_padding()
+    try:
+        return backend.encode_batch(list(texts), add_special_tokens=True)
+    finally:
+        if truncation is not None:
+            backend.enable_truncation(**truncation)
+        if padding is not None:
+            backend.enable_padding(**padding)
+
+
+def encode_corpus(
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    max_length: int,
+    words: Sequence[int] | None = None,
+    spans: Sequence[tuple[int, int]] | None = None,
+    truncate: bool = False,
+    on_error: OnError = "raise",
+    all_words: bool = False,
+) -> EncodedCorpus:
+    """Tokenize texts and locate each target word's word-pieces.
+
+    Parameters
+    ----------
+    tokenizer
+        A fast tokenizer (offsets are needed).
+    texts
+        Sentences, one per item.
+    max_length
+        Token limit of the model (special tokens included).
+    words
+        Per item, the 0-based whitespace word index of the target word.
+    spans
+        Per item, the ``(start, end)`` character span of the target word.
+    truncate
+        Cut over-long items to ``max_length`` (recorded in ``truncated``) instead of raising.
+    on_error
+        ``"raise"`` (default) or ``"skip"`` for an item whose target word was cut by
+        truncation; skipped items are listed with the reason.
+    all_words
+        Also locate every whitespace-separated word of every item (``all_word_tokens``).
+
+    Returns
+    -------
+    EncodedCorpus
+
+    Raises
+    ------
+    InputError
+        Empty corpus, empty text, a word index out of range, an item longer than the
+        model allows (without ``truncate``), or a target word cut by truncation.
+
+    Examples
+    --------
+    >>> from bertology import load_model
+    >>> tok = load_model("minilm").tokenizer
+    >>> enc = encode_corpus(tok, ["the bank's vault"], max_length=512, words=[1])
+    >>> enc.word_tokens
+    [(2, 5)]
+    """
+    if isinstance(texts, str):
+        raise InputError("texts must be a list of strings, not one string: wrap it as [text].")
+    if len(texts) == 0:
+        raise InputError("The input is empty: pass at least one text.")
+    for index, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"Item {index} is empty or not a string ({text!r}): every item needs text.")
+    targets = _target_spans(texts, words, spans)
+    corpus = EncodedCorpus(input_ids=[], lengths=np.zeros(len(texts), dtype=np.int64), word_tokens=[])
+    for index, (encoded, target) in enumerate(zip(_encode_batch(tokenizer, texts), targets)):
+        ids, special_mask = encoded.ids, encoded.special_tokens_mask
+        truncated = len(ids) > max_length
+        if truncated:
+            if not truncate:
+                raise InputError(
+                    f"Item {index} has {len(ids)} tokens but the model accepts at most {max_length}: "
+                    f"{texts[index][:60]!r}... Pass truncate=True (CLI: --truncate) to cut it, or shorten it."
+                )
+            ids = ids[:max_length - 1] + [ids[-1]]
+            special_mask = special_mask[:max_length - 1] + [special_mask[-1]]
+            corpus.truncated.append(index)
+        word_range = None
+        if target is not None or all_words:
+            offsets = np.asarray(encoded.offsets, dtype=np.int64).reshape(-1, 2)
+            special = np.asarray(special_mask, dtype=bool)
+            if truncated:
+                offsets = np.concatenate([offsets[:max_length - 1], offsets[-1:]])
+        if all_words:
+            corpus.all_word_tokens.append(_every_word_tokens(texts[index], index, offsets, special))
+        if target is not None:
+            start, end = target
+            (first, stop), = _token_ranges(offsets, special, np.array([target]))
+            cut = truncated and (first < 0 or offsets[stop - 1, 1] < end)
+            if cut or first < 0:
+                reason = (f"target word {texts[index][start:end]!r} was cut by truncation to {max_length} tokens"
+                          if cut else f"target word {texts[index][start:end]!r} produced no tokens")
+                if on_error == "raise":
+                    raise InputError(f"Item {index}: {reason}. Pass on_error='skip' (CLI: --skip-bad) "
+                                     "to skip such items with a count.")
+                corpus.skipped[index] = reason
+            else:
+                word_range = (int(first), int(stop))
+        corpus.input_ids.append(ids)
+        corpus.special_masks.append(special_mask)
+        corpus.lengths[index] = len(ids)
+        corpus.word_tokens.append(word_range)
+    return corpus
+
+
+def _token_ranges(offsets: np.ndarray, special: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """``(n_spans, 2)`` ``[first, stop)`` ranges of the non-special tokens overlapping each character span.
+
+    A span that no token overlaps gets ``(-1, -1)``.
+    """
+    hits = (offsets[None, :, 0] < spans[:, 1, None]) & (offsets[None, :, 1] > spans[:, 0, None]) & ~special[None]
+    first = hits.argmax(axis=1)
+    stop = hits.shape[1] - hits[:, ::-1].argmax(axis=1)
+    return np.where(hits.any(axis=1)[:, None], np.stack([first, stop], axis=1), -1)
+
+
+def _every_word_tokens(text: str, index: int, offsets: np.ndarray, special: np.ndarray) -> np.ndarray:
+    spans = np.array([match.span() for match in _WORD.finditer(text)], dtype=np.int64).reshape(-1, 2)
+    ranges = _token_ranges(offsets, special, spans)
+    missing = np.flatnonzero(ranges[:, 0] < 0)
+    if missing.size:
+        start, end = spans[missing[0]]
+        raise InputError(f"Item {index}: word {text[start:end]!r} has no tokens (cut by truncation, or dropped by "
+                         "the tokenizer): shorten or clean the text.")
+    return ranges
+
+
+def pad_sequences(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token id sequences into one batch.
+
+    Parameters
+    ----------
+    sequences
+        Token ids per item.
+    pad_id
+        The tokenizer's padding id.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``(ids (batch, width) long, attention (batch, width) bool)``.
+
+    Examples
+    --------
+    >>> ids, attention = pad_sequences([[5, 6, 7], [8]], pad_id=0)
+    >>> ids.tolist(), attention.sum(1).tolist()
+    ([[5, 6, 7], [8, 0, 0]], [3, 1])
+    """
+    lengths = np.fromiter((len(sequence) for sequence in sequences), dtype=np.int64, count=len(sequences))
+    attention = np.arange(lengths.max()) < lengths[:, None]
+    ids = np.full(attention.shape, pad_id, dtype=np.int64)
+    ids[attention] = np.fromiter(itertools.chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum()))
+    return torch.from_numpy(ids), torch.from_numpy(attention)
+
+
+def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Split item indices into batches of similar length (cuts padding).
+
+    Parameters
+    ----------
+    lengths
+        Token count per item.
+    batch_size
+        Items per batch.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Index arrays, longest batch first; together a permutation of ``range(len(lengths))``.
+
+    Examples
+    --------
+    >>> [b.tolist() for b in length_sorted_batches(np.array([3, 9, 4, 8]), 2)]
+    [[1, 3], [2, 0]]
+    """
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}.")
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]

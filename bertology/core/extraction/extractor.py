@@ -1,0 +1,262 @@
+"""``extract``: pooled per-layer activations for a corpus, streamed into an ActivationStore."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from bertology.core.errors import InputError
+from bertology.core.extraction.align import EncodedCorpus, OnError, encode_corpus, length_sorted_batches, pad_sequences
+from bertology.core.extraction.pooling import WORD_POOLINGS, PoolingInputs, pool_layers, resolve_pooling
+from bertology.core.distributed import RankInfo, barrier, rank_info
+from bertology.core.extraction.store import DTYPES, ActivationStore, StoreWriter
+from bertology.core.hooks import hidden_state_name, trace
+from bertology.core.hooks.names import hidden_index
+from bertology.core.manifest import content_hash, package_versions
+from bertology.core.models import LoadedModel
+from bertology.core.progress import progress_bar
+
+logger = logging.getLogger(__name__)
+
+Layers = str | int | Sequence[int]
+
+
+def resolve_layers(layers: Layers, num_layers: int) -> list[int]:
+    """Hidden-state indices from ``"all"``, an int, a list, or a string like ``"0,3,6"``/``"2-4"``.
+
+    Parameters
+    ----------
+    layers
+        ``"all"``, one index, several indices (negative ones count from the end), or a
+        comma-separated string with ``a-b`` ranges.
+    num_layers
+        Transformer layers of the model (hidden states are ``0..num_layers``).
+
+    Returns
+    -------
+    list of int
+        Sorted, unique, non-negative indices.
+
+    Raises
+    ------
+    InputError
+        For an index outside ``0..num_layers``.
+
+    Examples
+    --------
+    >>> resolve_layers("all", 2), resolve_layers(-1, 6), resolve_layers("0,2-3", 6)
+    ([0, 1, 2], [6], [0, 2, 3])
+    """
+    if isinstance(layers, str):
+        if layers == "all":
+            return list(range(num_layers + 1))
+        items: list[int] = []
+        for part in layers.split(","):
+            part = part.strip()
+            if "-" in part and not part.startswith("-"):
+                low, high = part.split("-", 1)
+                items.extend(range(int(low), int(high) + 1))
+            elif part:
+                try:
+                    items.append(int(part))
+                except ValueError:
+                    raise InputError(f"Cannot read layers {layers!r}: use 'all', '6', '0,3,6' or '2-4'.") from None
+        layers = items
+    elif isinstance(layers, int):
+        layers = [layers]
+    resolved = [hidden_index(int(layer), num_layers) for layer in layers]
+    if not resolved:
+        raise InputError("No layers requested: pass 'all' or at least one layer index.")
+    return sorted(set(resolved))
+
+
+def batch_tensors(model: LoadedModel, corpus: EncodedCorpus, rows: np.ndarray) -> tuple[dict[str, torch.Tensor],
+                                                                                       PoolingInputs]:
+    """Padded model inputs and pooling masks for the items ``rows`` of an encoded corpus.
+
+    Parameters
+    ----------
+    model
+        The loaded model (its tokenizer gives the pad id and special tokens).
+    corpus
+        Output of :func:`~bertology.core.extraction.align.encode_corpus`.
+    rows
+        Item indices of the batch.
+
+    Returns
+    -------
+    tuple
+        ``(inputs for model(**inputs), PoolingInputs)``, on the model's device.
+
+    Examples
+    --------
+    >>> from bertology import load_model
+    >>> from bertology.core.extraction.align import encode_corpus
+    >>> m = load_model("minilm")
+    >>> enc = encode_corpus(m.tokenizer, ["a b", "a b c d"], max_length=512)
+    >>> inputs, masks = batch_tensors(m, enc, np.array([0, 1]))
+    >>> inputs["input_ids"].shape, masks.content_mask.sum(1).tolist()
+    (torch.Size([2, 6]), [2, 4])
+    """
+    tokenizer = model.tokenizer
+    ids, attention = pad_sequences([corpus.input_ids[row] for row in rows], tokenizer.pad_token_id)
+    word = torch.zeros_like(attention)
+    for position, row in enumerate(rows):
+        span = corpus.word_tokens[row]
+        if span is not None:
+            word[position, span[0]:span[1]] = True
+    special, _ = pad_sequences([corpus.special_masks[row] for row in rows], 1)
+    content = attention & (special == 0)
+    device = model.device
+    inputs = {"input_ids": ids.to(device), "attention_mask": attention.long().to(device)}
+    if model.adapter.uses_token_type_ids:
+        inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
+    has_words = any(corpus.word_tokens[row] is not None for row in rows)
+    masks = PoolingInputs(attention.to(device), content.to(device), word.to(device) if has_words else None)
+    return inputs, masks
+
+
+def extract(
+    model: LoadedModel,
+    texts: Sequence[str],
+    layers: Layers = "all",
+    pool: str = "cls",
+    words: Sequence[int] | None = None,
+    spans: Sequence[tuple[int, int]] | None = None,
+    batch_size: int = 32,
+    store: str | Path | None = None,
+    dtype: str = "float32",
+    truncate: bool = False,
+    on_error: OnError = "raise",
+    overwrite: bool = False,
+    progress: bool = True,
+    rank: RankInfo | None = None,
+) -> ActivationStore:
+    """Extract pooled per-layer activations for a corpus into an on-disk store.
+
+    Items are tokenized once, grouped into length-sorted batches (padding cut, original
+    order restored on disk), run under ``torch.inference_mode`` with hooks that stop the
+    forward pass after the deepest requested layer, pooled on the fly and streamed to
+    disk: memory does not grow with the corpus. An interrupted run resumes where it
+    stopped; a store made with a different request is refused unless ``overwrite``.
+
+    Parameters
+    ----------
+    model
+        From :func:`bertology.load_model`.
+    texts
+        Sentences.
+    layers
+        Hidden-state indices: ``"all"`` (0..L), an int, a list, or ``"0,3,6"``/``"2-4"``.
+        0 is the embedding output, ``k`` the output of layer ``k``.
+    pool
+        ``"cls"``, ``"mean"`` (padding excluded), ``"first"``, ``"last"`` (non-special
+        tokens), ``"word_mean"`` (alias ``"word"``) or ``"word_first"``.
+    words
+        Per text, the 0-based index of the target word in the whitespace-split text
+        (CoarseWSD-20's ``word_pos``, Loureiro et al. 2021). Needed by word poolings.
+    spans
+        Per text, the target word's ``(start, end)`` character span (instead of ``words``).
+    batch_size
+        Items per forward pass.
+    store
+        Output directory; ``None`` uses a new temporary directory.
+    dtype
+        ``"float32"`` or ``"float16"`` on disk.
+    truncate
+        Cut texts longer than the model allows (recorded in the manifest) instead of raising.
+    on_error
+        ``"raise"`` or ``"skip"`` items whose target word was cut by truncation (counted
+        and listed in ``store.skipped``; their rows stay zero and ``store.valid`` is False).
+    overwrite
+        Replace an existing store made with a different request.
+    progress
+        Show a progress bar.
+    rank
+        This process's place in a multi-process launch; ``None`` reads it from the
+        environment that ``torchrun`` / ``accelerate launch`` set. With several ranks,
+        rank ``r`` runs the length-sorted batches ``r, r + world_size, ...`` and writes
+        their rows into the shared store files: the store is byte-identical to a
+        single-process run, and a re-run redoes only batches no rank finished.
+
+    Returns
+    -------
+    ActivationStore
+        ``store[layer]`` is an ``(len(texts), hidden_size)`` array.
+
+    Raises
+    ------
+    InputError
+        Empty input, bad word index, over-long text, unknown pooling, word pooling without words.
+    StoreError
+        ``store`` holds a different extraction and ``overwrite`` is false.
+
+    Examples
+    --------
+    >>> import bertology as bt
+    >>> m = bt.load_model("minilm")
+    >>> s = bt.extract(m, ["the bank of the river", "the bank raised rates"], pool="word", words=[1, 1],
+    ...                progress=False)
+    >>> s[-1].shape
+    (2, 384)
+    """
+    pooling = resolve_pooling(pool)
+    if pooling in WORD_POOLINGS and words is None and spans is None:
+        raise InputError(f"pool={pool!r} needs target words: pass words= (whitespace word indices, e.g. CoarseWSD-20 "
+                         "word_pos) or spans= (character spans). CLI: --word-column.")
+    if dtype not in DTYPES:
+        raise InputError(f"dtype={dtype!r} is not supported on disk: choose {' or '.join(DTYPES)}.")
+    hidden_indices = resolve_layers(layers, model.num_layers)
+    corpus = encode_corpus(model.tokenizer, texts, model.max_length, words=words, spans=spans, truncate=truncate,
+                           on_error=on_error)
+    request = {
+        "layers": hidden_indices, "pool": pooling, "dtype": dtype, "n_items": len(texts), "batch_size": batch_size,
+        "truncate": truncate, "on_error": on_error, "max_length": model.max_length,
+        "input_sha256": content_hash({"texts": list(texts), "words": None if words is None else [int(w) for w in words],
+                                      "spans": None if spans is None else [list(map(int, s)) for s in spans]}),
+        "model_weights_sha256": model.weights_sha256, "model_source": model.source,
+    }
+    manifest: dict[str, Any] = {
+        "kind": "activation_store", "request": request, "model": model.describe(),
+        "tokenizer": type(model.tokenizer).__name__, "packages": package_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    directory = Path(store) if store is not None else Path(tempfile.mkdtemp(prefix="bertology-store-"))
+    info = rank_info() if rank is None else rank
+    if info.rank == 0:
+        writer = StoreWriter(directory, manifest, model.hidden_size, overwrite=overwrite)
+    barrier(info)
+    if info.rank != 0:
+        writer = StoreWriter(directory, manifest, model.hidden_size, rank=info.rank, create=False)
+    batches = length_sorted_batches(corpus.lengths, batch_size)
+    names = [hidden_state_name(index, model.num_layers) for index in hidden_indices]
+    pending = [(batch_id, rows) for batch_id, rows in enumerate(batches)
+               if batch_id % info.world_size == info.rank and batch_id not in writer.done
+               and not all(int(r) in corpus.skipped for r in rows)]
+    if writer.done:
+        logger.info("Resuming %s: %d of %d batches already done.", directory, len(writer.done), len(batches))
+    bar = progress_bar(pending, total=len(pending), desc=f"extract (rank {info.rank})" if info.is_distributed
+                       else "extract", unit="batch", progress=progress)
+    with torch.inference_mode(), writer:
+        for batch_id, rows in bar:
+            inputs, masks = batch_tensors(model, corpus, rows)
+            with trace(model, names, stop=True) as cache:
+                model(**inputs)
+            pooled = pool_layers([cache[name].float() for name in names], masks, pooling).cpu().numpy()
+            writer.write_batch(batch_id, rows, dict(zip(hidden_indices, pooled)))
+    if corpus.skipped:
+        logger.warning("Skipped %d of %d items: %s", len(corpus.skipped), len(texts),
+                       "; ".join(f"{i}: {r}" for i, r in list(corpus.skipped.items())[:3]))
+    barrier(info)
+    if info.rank == 0:
+        writer.finish({"skipped": {str(k): v for k, v in corpus.skipped.items()}, "truncated": corpus.truncated,
+                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "world_size": info.world_size})
+    barrier(info)
+    return ActivationStore(directory)
