@@ -20,7 +20,7 @@ quickstart: $(STAMP)
 	$(BIN)/bertology run experiments/quickstart.toml
 
 test: $(STAMP)
-	BERTOLOGY_PROGRESS=0 $(BIN)/python -m pytest -n 2 --durations=15 tests
+	BERTOLOGY_PROGRESS=0 $(BIN)/python -m pytest -n 2 --durations=15 --doctest-modules bertology tests
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

@@ -33,6 +33,7 @@ import transformers
 
 import bertology as bt
 from bertology.analyses.cloze import load_suite
+from bertology.core.models import minilm_path
 
 RESULTS = Path(__file__).parent / "results" / "cloze.json"
 CONFIG = {"hidden_size": 128, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 512}
@@ -50,7 +51,7 @@ def benchmark_sentences(n: int = N_SENTENCES) -> list[str]:
 
 
 def build_model(directory: Path) -> bt.LoadedModel:
-    tokenizer = transformers.AutoTokenizer.from_pretrained(bt.models.minilm_path())
+    tokenizer = transformers.AutoTokenizer.from_pretrained(minilm_path())
     torch.manual_seed(0)
     config = transformers.BertConfig(vocab_size=len(tokenizer), max_position_embeddings=512, **CONFIG)
     transformers.BertForMaskedLM(config).eval().save_pretrained(directory)

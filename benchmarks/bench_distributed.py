@@ -33,7 +33,7 @@ def _worker(out: str, n: int) -> None:
     texts = review_sentences(n)
     barrier()
     start = time.perf_counter()
-    bt.extract(model, texts, layers="all", pool="cls", batch_size=32, store=out, progress=False)
+    bt.extract(model, texts, layers="all", pool="cls", batch_size=32, out=out, progress=False)
     elapsed = time.perf_counter() - start
     if rank_info().rank == 0:
         tokens = sum(len(ids) for ids in model.tokenizer(texts)["input_ids"])

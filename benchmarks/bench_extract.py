@@ -61,11 +61,11 @@ def measure_speed(n: int = 2000) -> dict[str, float]:
 
     def extract_all():
         with tempfile.TemporaryDirectory() as directory:
-            bt.extract(model, texts, layers="all", pool="cls", batch_size=BATCH_SIZE, store=directory, progress=False)
+            bt.extract(model, texts, layers="all", pool="cls", batch_size=BATCH_SIZE, out=directory, progress=False)
 
     def extract_layer_2():
         with tempfile.TemporaryDirectory() as directory:
-            bt.extract(model, texts, layers=[2], pool="cls", batch_size=BATCH_SIZE, store=directory, progress=False)
+            bt.extract(model, texts, layers=[2], pool="cls", batch_size=BATCH_SIZE, out=directory, progress=False)
 
     pipe = transformers.pipeline("feature-extraction", model=model.model, tokenizer=model.tokenizer, device="cpu")
 
@@ -91,7 +91,7 @@ def _peak_rss_child(n: int) -> None:
     model = bt.load_model("minilm")
     texts = review_sentences(n, seed=1)
     with tempfile.TemporaryDirectory() as directory:
-        bt.extract(model, texts, layers="all", pool="mean", batch_size=64, store=directory, progress=False)
+        bt.extract(model, texts, layers="all", pool="mean", batch_size=64, out=directory, progress=False)
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 

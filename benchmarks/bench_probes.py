@@ -20,8 +20,8 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 import bertology as bt
-from bertology.core.data.loaders import ProbeDataset, load_sst2
 from bertology.analyses.probes.layerwise import fold_splits, probe_layers
+from bertology.core.data.loaders import ProbeDataset, load_sst2
 
 N_ITEMS = 10_000
 FOLDS = 5

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 import transformers as tf
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers, decoders
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 from bertology.core.models import minilm_path
 

@@ -1,4 +1,8 @@
-"""The ``bertology`` command: parses arguments and calls the documented Python API."""
+"""The ``bertology`` command: a static command table; each command's module is imported only when it runs.
+
+``bertology --help`` imports no analysis and no torch; ``bertology COMMAND ...`` imports that
+command's module, whose handler imports the analysis it calls.
+"""
 
 from __future__ import annotations
 
@@ -11,30 +15,46 @@ from collections.abc import Sequence
 from bertology import __version__
 from bertology.core.errors import BertologyError
 
-COMMAND_MODULES = (
-    "bertology.cli.extract",
-    "bertology.cli.attention",
-    "bertology.cli.cloze",
-    "bertology.cli.run",
-    "bertology.cli.probe",
-    "bertology.cli.attribute",
-)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "extract": ("bertology.cli.extract", "extract pooled per-layer activations into a store"),
+    "probe": ("bertology.cli.probe", "layer-wise linear probes with baselines and controls"),
+    "geometry": ("bertology.cli.geometry", "projections, similarity across contexts, Ethayarajh's measures"),
+    "attention": ("bertology.cli.attention", "per-head attention statistics over a corpus"),
+    "head-view": ("bertology.cli.head_view", "self-contained interactive HTML view of every head"),
+    "attribute": ("bertology.cli.attribute", "explain a classifier's predictions with faithfulness scores"),
+    "cloze": ("bertology.cli.cloze", "cloze suites and published evaluation sets with a masked LM"),
+    "run": ("bertology.cli.run", "run a TOML experiment config (finished steps are reused)"),
+    "figures": ("bertology.cli.figures", "re-render every figure of a run from stored results"),
+    "report": ("bertology.cli.report", "write one self-contained HTML page for a run"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every subcommand.
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (the first word that is not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only ``command``'s options are built (every command is listed).
 
     Examples
     --------
-    >>> build_parser().parse_args(["--version"])  # doctest: +SKIP
+    >>> build_parser("cloze").parse_args(["cloze", "--out", "o", "--suite", "color"]).suites
+    ['color']
+    >>> sorted(build_parser()._subparsers._group_actions[0].choices)[:3]
+    ['attention', 'attribute', 'cloze']
     """
     parser = argparse.ArgumentParser(prog="bertology", description="Look inside BERT-family encoders.")
     parser.add_argument("--version", action="version", version=f"bertology {__version__}")
-    parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    parser.add_argument("--no-progress", dest="progress", action="store_false",
+                        help="hide progress bars (or set BERTOLOGY_PROGRESS=0)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).register(subparsers)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(module).register(subparsers, name, help_text)
+        else:
+            subparsers.add_parser(name, help=help_text)
     return parser
 
 
@@ -43,9 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["--help"])  # doctest: +SKIP
+    >>> main(["--version"])  # doctest: +SKIP
+    bertology 0.1.0
     """
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _command_in(argv)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -57,8 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BertologyError as error:
         print(f"bertology {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"bertology {args.command}: interrupted; finished work is kept, run the same command again to "
+              f"resume.", file=sys.stderr)
+        return 130
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

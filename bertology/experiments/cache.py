@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bertology.core.paths import resolve_data_path
-from bertology.experiments.config import StepConfig
-from bertology.experiments.registry import StepSpec
 from bertology.core.io import write_json_atomic
 from bertology.core.manifest import content_hash
 from bertology.core.models.loading import file_sha256
+from bertology.core.paths import resolve_data_path
+from bertology.experiments.config import StepConfig
+from bertology.experiments.registry import StepSpec
 
 MARKER = "step.json"
 FIGURES_DIR = "figures"
@@ -108,7 +108,7 @@ def render_step_figures(spec: StepSpec, step_dir: Path) -> list[str]:
 
     Examples
     --------
-    >>> spec = StepSpec("s", {}, run=print, figures=lambda out_dir: [out_dir / FIGURES_DIR / "a.png"])
+    >>> spec = StepSpec("s", {}, run=print, figures=lambda out: [out / FIGURES_DIR / "a.png"])
     >>> render_step_figures(spec, Path("/run/s"))
     ['figures/a.png']
     """

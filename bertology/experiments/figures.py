@@ -13,14 +13,14 @@ from bertology.experiments.results import Run
 logger = logging.getLogger(__name__)
 
 
-def render_run_figures(run_dir: str | Path) -> dict[str, list[Path]]:
+def render_run_figures(run: str | Path) -> dict[str, list[Path]]:
     """Regenerate the figures of every finished step of a run (vector PDF + PNG).
 
-    Each step's ``figures(out_dir)`` reads only that step's stored tables and arrays.
+    Each step's ``figures(out)`` reads only that step's stored tables and arrays.
 
     Parameters
     ----------
-    run_dir
+    run
         The run directory (the config's ``out``).
 
     Returns
@@ -31,7 +31,7 @@ def render_run_figures(run_dir: str | Path) -> dict[str, list[Path]]:
     Raises
     ------
     StoreError
-        When ``run_dir`` is not a run, or a step's results are missing or it is unknown.
+        When ``run`` is not a run, or a step's results are missing or it is unknown.
 
     Examples
     --------
@@ -40,18 +40,18 @@ def render_run_figures(run_dir: str | Path) -> dict[str, list[Path]]:
     """
     import bertology.experiments.steps  # noqa: F401  (registers every step)
 
-    run = Run.load(run_dir)
+    stored = Run.load(run)
     written: dict[str, list[Path]] = {}
-    for name, result in run.results.items():
+    for name, result in stored.results.items():
         if result.status not in ("done", "cached"):
             continue
-        kind = run.manifest["steps"][name].get("kind", name)
+        kind = stored.manifest["steps"][name].get("kind", name)
         if kind not in STEPS:
-            raise StoreError(f"Run {run.directory} has results of step {kind!r}, which this bertology does not "
+            raise StoreError(f"Run {stored.directory} has results of step {kind!r}, which this bertology does not "
                              f"know (known: {', '.join(sorted(STEPS))}).")
         marker = read_marker(result.directory)
         if marker is None or marker.get("status") != "done":
-            raise StoreError(f"Step {name!r} of {run.directory} has no finished results: run the experiment again.")
+            raise StoreError(f"Step {name!r} of {stored.directory} has no finished results: run the experiment again.")
         names = render_step_figures(STEPS[kind], result.directory)
         write_marker(result.directory, {**marker, FIGURES_DIR: names})
         logger.info("%s: %d figure files", name, len(names))

@@ -19,7 +19,7 @@ class StepContext:
     ----------
     params
         The step's validated parameters (defaults filled in).
-    out_dir
+    out
         The step's own directory inside the run; write result tables (CSV) and JSON here.
     data_root
         Directory that relative data paths in ``params`` are resolved against.
@@ -35,7 +35,7 @@ class StepContext:
     """
 
     params: dict[str, Any]
-    out_dir: Path
+    out: Path
     data_root: Path
     seed: int
     progress: bool
@@ -55,9 +55,9 @@ class StepSpec:
         Every allowed parameter with its default; the type of the default is the
         expected type (``None`` default: any type).
     run
-        ``run(ctx) -> None``: compute and write results into ``ctx.out_dir``.
+        ``run(ctx) -> None``: compute and write results into ``ctx.out``.
     figures
-        ``figures(out_dir) -> list[Path]``: render figures from stored results only.
+        ``figures(out) -> list[Path]``: render figures from stored results only.
     required
         Parameters that must be given.
     data_params

@@ -108,15 +108,15 @@ def render_report(run: Run) -> str:
             f"{_summary_html(run)}{steps}<h2>manifest</h2><pre>{dump}</pre></body></html>")
 
 
-def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
+def write_report(run: str | Path, out: str | Path | None = None) -> Path:
     """Write the run's self-contained HTML report (figures as embedded PNG, tables, manifest).
 
     Parameters
     ----------
-    run_dir
-        The run directory.
-    path
-        Output file; default ``<run_dir>/report.html``.
+    run
+        The run directory (the config's ``out``).
+    out
+        The HTML file to write; default ``<run>/report.html``.
 
     Returns
     -------
@@ -128,8 +128,8 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
     >>> write_report("runs/quickstart")  # doctest: +SKIP
     PosixPath('runs/quickstart/report.html')
     """
-    run = Run.load(run_dir)
-    target = Path(path) if path is not None else run.directory / "report.html"
+    stored = Run.load(run)
+    target = Path(out) if out is not None else stored.directory / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_report(run), encoding="utf-8")
+    target.write_text(render_report(stored), encoding="utf-8")
     return target

@@ -17,14 +17,23 @@ import torch
 
 from bertology.core.distributed import RankInfo, barrier, rank_info, single_process
 from bertology.core.errors import ModelError
-from bertology.experiments.cache import (FIGURES_DIR, data_hashes, data_paths, missing_files, read_marker,
-                                         render_step_figures, result_files, step_key, write_marker)
-from bertology.experiments.config import ExperimentConfig, StepConfig, load_config
-from bertology.experiments.registry import StepContext
-from bertology.experiments.results import RUN_MANIFEST, Run
 from bertology.core.io import write_json_atomic
 from bertology.core.manifest import package_versions
 from bertology.core.models import LoadedModel, load_model, model_provenance
+from bertology.experiments.cache import (
+    FIGURES_DIR,
+    data_hashes,
+    data_paths,
+    missing_files,
+    read_marker,
+    render_step_figures,
+    result_files,
+    step_key,
+    write_marker,
+)
+from bertology.experiments.config import ExperimentConfig, StepConfig, load_config
+from bertology.experiments.registry import StepContext
+from bertology.experiments.results import RUN_MANIFEST, Run
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +119,7 @@ def _step_params(step: StepConfig, config: ExperimentConfig) -> dict[str, Any]:
 def _context(step: StepConfig, config: ExperimentConfig, params: dict[str, Any], loader: ModelLoader,
              progress: bool, rank: RankInfo) -> StepContext:
     _seed_everything(config.seed)
-    return StepContext(params=params, out_dir=config.out / step.name, data_root=config.data_root, seed=config.seed,
+    return StepContext(params=params, out=config.out / step.name, data_root=config.data_root, seed=config.seed,
                        progress=progress, get_model=loader, rank=rank)
 
 
@@ -219,7 +228,7 @@ def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, id
             entry, context = _prepare_step(step, config, loader, identity, force, progress, RankInfo())
             if context is not None:
                 step.spec.run(context)
-                entry = _finish_step(step, context.out_dir, entry)
+                entry = _finish_step(step, context.out, entry)
         return entry
     entry, context = (_prepare_step(step, config, loader, identity, force, progress, info) if info.rank == 0
                       else (None, None))
@@ -229,7 +238,7 @@ def run_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoader, id
     if context is not None:
         step.spec.run(context)
         if info.rank == 0:
-            entry = _finish_step(step, context.out_dir, entry)
+            entry = _finish_step(step, context.out, entry)
     barrier(info)
     return entry
 

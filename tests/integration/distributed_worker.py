@@ -27,5 +27,6 @@ def _logged(self, batch_id, rows, values):
         handle.write(f"{batch_id}\n")
 
 
-store.StoreWriter.write_batch = _logged
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":
+    store.StoreWriter.write_batch = _logged
+    sys.exit(main(sys.argv[1:]))

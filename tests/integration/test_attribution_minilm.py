@@ -1,18 +1,22 @@
-"""MiniLM + an SST-2 CLS probe: probe classifier, IG against captum, LIME, faithfulness, end to end."""
+"""MiniLM + an SST-2 CLS probe: probe classifier, IG against captum, LIME, faithfulness, attribute_task end to end."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from captum.attr import LayerIntegratedGradients
 from sklearn.linear_model import LogisticRegression
 
 import bertology as bt
-from bertology.core.extraction import extract
+from bertology.analyses.attribution import FaithfulnessResult, attribute_task, load_attributions
 from bertology.analyses.attribution.task import train_probe_classifier
+from bertology.analyses.probes import LinearProbe
 from bertology.core.data.loaders import load_sst2
-from bertology.analyses.probes.estimator import LinearProbe
+from bertology.core.extraction import extract
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +65,24 @@ def test_end_to_end_with_trained_probe(minilm, tmp_path):
     assert set(summary.index) == {"integrated_gradients", "lime"}
     assert (summary["aopc_comprehensiveness"] > 0).all()
     assert len(faith.agreement) == 2 and faith.agreement["spearman"].between(-1, 1).all()
+
+
+def test_attribute_task_on_minilm(minilm, tmp_path):
+    texts = ["a gorgeous , witty film .", "the plot is dull and the acting is awful .", "an ordinary day ."]
+    scores = attribute_task(minilm, texts, tmp_path, n_steps=16, num_samples=200, limit=2, progress=False)
+    clf = train_probe_classifier(minilm, progress=False)
+    assert json.loads((tmp_path / "classifier.json").read_text())["probe_train_accuracy"] == pytest.approx(
+        clf.description["probe_train_accuracy"])
+    stored = load_attributions(tmp_path)
+    assert [(r.text, r.method) for r in stored] == [(t, m) for t in texts[:2] for m in ("integrated_gradients", "lime")]
+    assert [r.target for r in stored[::2]] == ["positive", "negative"]
+    for result in stored:
+        expected = (bt.attribute(clf, result.text, n_steps=16) if result.method == "integrated_gradients" else
+                    bt.attribute(clf, result.text, method="lime", num_samples=200, seed=0))
+        np.testing.assert_allclose(result.word_scores, expected.word_scores, atol=1e-6)
+    pd.testing.assert_frame_equal(scores.scores, bt.faithfulness(clf, stored).scores, atol=1e-6)
+    summary = scores.summary().set_index("method")
+    assert (summary["aopc_comprehensiveness"] > 0).all() and summary["n_items"].tolist() == [2, 2]
+    loaded = FaithfulnessResult.load(tmp_path)
+    pd.testing.assert_frame_equal(loaded.to_frame(), scores.to_frame())
+    assert (tmp_path / "figures" / "faithfulness.pdf").exists() and (tmp_path / "example_lime.html").exists()

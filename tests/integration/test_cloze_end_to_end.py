@@ -1,4 +1,4 @@
-"""The cloze CLI, the experiment step and the figures, end to end on a tiny masked LM."""
+"""cloze_task and the experiment step, end to end on a tiny masked LM."""
 
 from __future__ import annotations
 
@@ -6,37 +6,46 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
 
-from bertology.cli import main
-from bertology.analyses.cloze import ClozeResult
-from bertology.analyses.cloze.plots import plot_bias_distribution, plot_condition_bars, plot_fill_table
+import bertology as bt
+from bertology.analyses.cloze import ClozeResult, cloze_task
+from bertology.core.errors import ModelError
 from bertology.experiments import run_experiment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-def test_cli_runs_suites_and_benchmarks(tiny_model_dir, tmp_path, capsys):
+def test_task_runs_suites_and_evaluation_sets(tiny_model_dir, tmp_path):
     model = str(tiny_model_dir("bert", "mlm"))
     out = tmp_path / "cloze"
-    code = main(["cloze", "--model", model, "--suite", "telicity", "--suite", "color", "--out", str(out),
-                 "--crows-pairs", str(FIXTURES / "crows_pairs_sample.csv"),
-                 "--agreement-stimuli", str(FIXTURES / "marvin_sample.tsv")])
-    assert code == 0
-    printed = capsys.readouterr().out
-    assert "telicity: accuracy" in printed and "crows-pairs: metric_score" in printed
-    for name in ("telicity", "color", "crows-pairs", "agreement-stimuli"):
-        assert ClozeResult.load(out / name).to_frame().group.iloc[0] == "all"
+    results = cloze_task(model, out, suites=["telicity", "color"], crows_pairs=FIXTURES / "crows_pairs_sample.csv",
+                         agreement_stimuli=FIXTURES / "marvin_sample.tsv", progress=False)
+    assert list(results) == ["telicity", "color", "crows-pairs", "agreement-stimuli"]
+    assert results["telicity"].meta["primary_metric"] == "accuracy"
+    assert results["crows-pairs"].meta["primary_metric"] == "metric_score"
+    mlm = bt.load_model(model, head="mlm")
+    expected = {"telicity": bt.run_suite(mlm, "telicity", progress=False),
+                "crows-pairs": bt.crows_pairs(mlm, FIXTURES / "crows_pairs_sample.csv", progress=False),
+                "agreement-stimuli": bt.agreement_stimuli(mlm, FIXTURES / "marvin_sample.tsv", progress=False)}
+    for name, want in expected.items():
+        assert results[name].metric() == pytest.approx(want.metric())
+        pd.testing.assert_frame_equal(results[name].to_frame(), want.to_frame())
+    for name, result in results.items():
+        loaded = ClozeResult.load(out / name)
+        assert loaded.to_frame().group.iloc[0] == "all" and loaded.metric() == pytest.approx(result.metric())
         assert (out / "figures" / f"{name}.png").exists() and (out / "figures" / f"{name}.pdf").exists()
-    fills = pd.read_csv(out / "fills.csv")
+    fills = pd.read_csv(out / "fills.csv", keep_default_na=False)
     assert fills.groupby("template").size().eq(5).all()
+    template = "The most common colour for a banana is [MASK]."
+    top = bt.MaskedLMScorer(mlm, progress=False).fill(template)
+    assert fills[fills.template == template].token.tolist() == top.token.tolist()
+    assert fills[fills.template == template].probability.to_numpy() == pytest.approx(top.probability.to_numpy())
     assert (out / "figures" / "fills.png").exists()
 
 
-def test_cli_error_for_model_without_mlm_head(tiny_model_dir, tmp_path, capsys):
-    code = main(["cloze", "--model", str(tiny_model_dir("bert", "base")), "--out", str(tmp_path)])
-    assert code == 2
-    assert "bert-base-uncased" in capsys.readouterr().err
+def test_task_error_for_model_without_mlm_head(tiny_model_dir, tmp_path):
+    with pytest.raises(ModelError, match="bert-base-uncased"):
+        cloze_task(str(tiny_model_dir("bert", "base")), tmp_path, progress=False)
 
 
 def test_experiment_step(tiny_model_dir, tmp_path):
@@ -45,36 +54,16 @@ def test_experiment_step(tiny_model_dir, tmp_path):
                                   "n_boot": 50, "fill_templates": ["The boys [MASK] here."]}}}
     run = run_experiment(config, progress=False)
     step_dir = tmp_path / "run" / "cloze"
-    found = {p.parent.name for p in step_dir.rglob("meta.json")}
+    found = {p.parent.name for p in step_dir.rglob("result.json")}
     assert {"pronoun", "blimp"} <= found, run
     assert list(step_dir.rglob("figures/pronoun.png"))
     result = run.results["cloze"]
-    assert result.status == "done" and "figures/pronoun.png" in result.figures
+    assert result.status == "done" and "figures/pronoun.png" in result.figures and "figures/fills.png" in result.figures
     assert set(run.manifest["steps"]["cloze"]["data"]) == {"blimp"}
     for name in ("pronoun", "blimp"):
         overall = result.table(f"{name}/summary").query("group == 'all' and metric == 'accuracy'")
         assert len(overall) == 1 and 0.0 <= overall.value.item() <= 1.0 and overall.n.item() > 0
-
-
-def test_figures_render():
-    summary = pd.DataFrame({"group": ["all", "a", "b"], "metric": "accuracy", "value": [0.6, 0.5, 0.7],
-                            "ci_low": [0.5, 0.3, 0.6], "ci_high": [0.7, 0.6, 0.8], "n": [20, 10, 10]})
-    bars = plot_condition_bars(summary, "accuracy", chance=0.5, title="agreement")
-    assert isinstance(bars, Figure) and len(bars.axes[0].patches) == 3
-    items = pd.DataFrame({"condition": ["a"] * 5 + ["b"] * 5, "kurita_bias": [0.1, -0.2, 0.3, 0.0, 0.5] * 2})
-    assert plot_bias_distribution(items, "kurita_bias").axes[0].get_xlabel() == "kurita_bias"
-    fills = {"t [MASK].": pd.DataFrame({"token": ["x", "y"], "probability": [0.5, 0.2]})}
-    table = plot_fill_table(fills, top_k=2)
-    assert table.axes[0].tables[0].get_celld()[(1, 1)].get_text().get_text() == "x (0.50)"
-
-
-@pytest.mark.parametrize("plot_kind, xlabel", [("bars", "accuracy (bars: 95% bootstrap CI)"),
-                                               ("distribution", "kurita_bias")])
-def test_result_plot_kinds(plot_kind, xlabel):
-    items = pd.DataFrame({"condition": ["a", "b"], "kurita_bias": [0.1, -0.1], "accuracy": [1.0, 0.0]})
-    summary = pd.DataFrame({"group": ["all"], "metric": ["accuracy"], "value": [0.5], "ci_low": [0.0],
-                            "ci_high": [1.0], "n": [2]})
-    meta = {"primary_metric": "kurita_bias" if plot_kind == "distribution" else "accuracy", "plot": plot_kind}
-    figure = ClozeResult("x", items, summary, meta).plot()
-    assert isinstance(figure, Figure)
-    assert figure.axes[0].get_xlabel() == xlabel
+        assert overall.value.item() == pytest.approx(ClozeResult.load(step_dir / name).metric())
+    mlm = bt.load_model(str(tiny_model_dir("bert", "mlm")), head="mlm")
+    assert ClozeResult.load(step_dir / "pronoun").metric() == pytest.approx(
+        bt.run_suite(mlm, "pronoun", n_boot=50, progress=False).metric())

@@ -46,7 +46,7 @@ def setup(tiny_model_dir, tmp_path_factory):
     torch.set_num_threads(1)
     try:
         reference = bt.extract(bt.load_model(str(model_dir)), TEXTS, layers="all", pool="mean", batch_size=4,
-                               store=directory / "single")
+                               out=directory / "single")
     finally:
         torch.set_num_threads(threads)
     return directory, table, model_dir, reference
@@ -89,7 +89,7 @@ def test_killed_rank_rerun_completes_without_redoing_finished_batches(setup):
 
 
 def test_two_ranks_attribute_like_one_process(tiny_model_dir, tmp_path):
-    from bertology.analyses.attribution.records import load_results
+    from bertology.analyses.attribution.records import load_attributions
     from bertology.cli import main
 
     sentences = tmp_path / "sentences.txt"
@@ -108,7 +108,7 @@ def test_two_ranks_attribute_like_one_process(tiny_model_dir, tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=240)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "two" / "attributions-rank001.jsonl").exists()
-    one, two = load_results(tmp_path / "one"), load_results(tmp_path / "two")
+    one, two = load_attributions(tmp_path / "one"), load_attributions(tmp_path / "two")
     assert [(r.method, r.words) for r in one] == [(r.method, r.words) for r in two]
     for a, b in zip(one, two):
         torch.testing.assert_close(torch.tensor(a.word_scores), torch.tensor(b.word_scores), rtol=1e-5, atol=1e-6)
@@ -128,12 +128,12 @@ pool = "mean"
 batch_size = 8
 
 [steps.probe]
-task = "sst2"
+dataset = "sst2"
 pool = "cls"
 cv = 3
 
 [steps.attribute]
-n_sentences = 5
+limit = 5
 n_steps = 8
 num_samples = 60
 """, encoding="utf-8")
@@ -162,7 +162,7 @@ def test_two_ranks_run_an_experiment_like_one_process(tiny_model_dir, tmp_path):
                                                                     "attribute": "done"}
     assert (tmp_path / "two" / "attribute" / "attributions-rank001.jsonl").exists()
     _assert_identical(tmp_path / "two" / "extract" / "store", bt.ActivationStore(tmp_path / "one" / "extract" / "store"))
-    for name, table in (("extract", "layer_norms.csv"), ("attribute", "faithfulness_summary.csv")):
+    for name, table in (("extract", "norms/table.csv"), ("attribute", "faithfulness_summary.csv")):
         assert (tmp_path / "two" / name / table).read_text() == (tmp_path / "one" / name / table).read_text()
     pd.testing.assert_frame_equal(two.results["probe"].to_frame(), one.results["probe"].to_frame())
     again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from bertology.cli import main
 from bertology.experiments import runner
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "experiments" / "quickstart.toml"
-SHRINK = ["steps.attribute.n_sentences=2", "steps.attribute.num_samples=100", "steps.attribute.n_steps=16",
+SHRINK = ["steps.attribute.limit=2", "steps.attribute.num_samples=100", "steps.attribute.n_steps=16",
           "steps.sst2_cls.cv=3", "steps.sst2_mean.cv=3", "steps.geometry.n_pairs=200"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 import bertology as bt
-from tests.unit.test_trace import _assert_traced_equal_hf
+from tests.unit.core.hooks.test_trace import _assert_traced_equal_hf
 
 
 def test_minilm_traced_activations_equal_hf_outputs(minilm):

@@ -5,11 +5,12 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        'figures': ['attention_grid', 'attention_head_map', 'plot_attention_grid', 'plot_attention_map', 'plot_stat_heatmaps'],
+        'figures': ['plot_attention_map'],
         'head_view': ['HeadView', 'head_view'],
         'rollout': ['AttentionMaps', 'attention_rollout', 'head_mean_attention', 'rollout'],
-        'sentence': ['SentenceAttention', 'sentence_attention'],
+        'sentence': ['SentenceAttention', 'attention_grid', 'attention_head_map', 'sentence_attention'],
         'stats': ['AttentionStats', 'HeadStatsAccumulator', 'STATISTICS', 'attention_stats'],
+        'task': ['attention_task', 'head_view_task', 'save_attention_figures'],
         'tokens': ['TargetTokens', 'target_tokens'],
     },
 )

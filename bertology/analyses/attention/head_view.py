@@ -10,11 +10,16 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 from bertology.analyses.attention.sentence import SentenceAttention, Text, sentence_attention
+from bertology.core.io import write_json_atomic
 from bertology.core.models import LoadedModel
+from bertology.core.results import Result
 
 _HERE = Path(__file__).parent
+LABELS_FILE = "labels.json"
 
 
 @cache
@@ -35,7 +40,7 @@ def safe_json(payload: object) -> str:
 
 
 @dataclass
-class HeadView:
+class HeadView(Result):
     """An interactive view of every head's attention for one input.
 
     Pick the layer, toggle heads (click; double-click keeps one), hover or focus a token
@@ -53,6 +58,37 @@ class HeadView:
 
     attention: SentenceAttention
     labels: list[str]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The attention shown, as a tidy table (see :meth:`SentenceAttention.to_frame`).
+
+        Examples
+        --------
+        >>> a = SentenceAttention(["a"], np.ones((1, 2, 1, 1), np.float32), np.zeros(1, int))
+        >>> HeadView(a, ["a"]).to_frame()["head"].tolist()
+        [0, 1]
+        """
+        return self.attention.to_frame()
+
+    def plot(self) -> Figure:
+        """The layer × head grid of the attention shown (see :meth:`SentenceAttention.plot`).
+
+        Examples
+        --------
+        >>> a = SentenceAttention(["a"], np.ones((1, 2, 1, 1), np.float32), np.zeros(1, int))
+        >>> len(HeadView(a, ["a"]).plot().axes)  # 1 x 2 maps and the colour bar
+        3
+        """
+        return self.attention.plot()
+
+    def _write(self, directory: Path) -> None:
+        self.attention._write(directory)
+        write_json_atomic(directory / LABELS_FILE, self.labels)
+
+    @classmethod
+    def _read(cls, directory: Path) -> HeadView:
+        labels = json.loads((directory / LABELS_FILE).read_text(encoding="utf-8"))
+        return cls(SentenceAttention._read(directory), [str(label) for label in labels])
 
     def to_html(self, element_id: str | None = None) -> str:
         """The view as one HTML fragment (its own ``<style>`` and ``<script>``), unique ids.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -11,9 +10,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bertology.analyses.attention.figures import plot_attention_map
 from bertology.analyses.attention.sentence import Text, sentence_attention
 from bertology.core.errors import InputError
 from bertology.core.models import LoadedModel
+from bertology.core.results import Result
+
+MAPS_FILE = "maps.npz"
 
 
 def rollout(patterns: np.ndarray) -> np.ndarray:
@@ -53,7 +56,7 @@ def rollout(patterns: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class AttentionMaps:
+class AttentionMaps(Result):
     """Token-to-token maps of one input, one per layer: rollout or head-averaged attention.
 
     Attributes
@@ -85,40 +88,6 @@ class AttentionMaps:
                              "query_token": tokens[query.ravel()], "key_token": tokens[key.ravel()],
                              "weight": self.maps.ravel()})
 
-    def save(self, path: str | Path) -> Path:
-        """Write to one JSON file.
-
-        Examples
-        --------
-        >>> import tempfile, pathlib
-        >>> m = AttentionMaps(["a"], np.ones((1, 1, 1)), "rollout")
-        >>> AttentionMaps.load(m.save(pathlib.Path(tempfile.mkdtemp()) / "r.json")).kind
-        'rollout'
-        """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"kind": f"attention_maps/{self.kind}", "tokens": self.tokens,
-                                    "maps": self.maps.tolist()}))
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> AttentionMaps:
-        """Read a file written by :meth:`save`.
-
-        Examples
-        --------
-        >>> import tempfile, pathlib
-        >>> m = AttentionMaps(["a"], np.ones((1, 1, 1)), "mean")
-        >>> AttentionMaps.load(m.save(pathlib.Path(tempfile.mkdtemp()) / "m.json")).maps.shape
-        (1, 1, 1)
-        """
-        payload = json.loads(Path(path).read_text())
-        kind = str(payload.get("kind", ""))
-        if not kind.startswith("attention_maps/"):
-            raise InputError(f"{path} is not an attention-maps file: write one with AttentionMaps.save().")
-        return cls(list(payload["tokens"]), np.asarray(payload["maps"], dtype=np.float64),
-                   kind.split("/", 1)[1])
-
     def plot(self, layer: int = -1, width: str | float = "column") -> Figure:
         """The map of one layer with token labels (see :func:`~bertology.analyses.attention.plot_attention_map`).
 
@@ -127,21 +96,28 @@ class AttentionMaps:
         >>> AttentionMaps(["a", "b"], np.eye(2)[None], "mean").plot().axes[0].get_title()
         'mean attention, layer 0'
         """
-        from bertology.analyses.attention.figures import plot_attention_map
-
         index = range(len(self.maps))[layer]
         title = f"{'rollout' if self.kind == 'rollout' else 'mean attention'}, layer {index}"
         return plot_attention_map(self.maps[index], self.tokens, title=title, width=width)
 
+    def _write(self, directory: Path) -> None:
+        np.savez_compressed(directory / MAPS_FILE, tokens=np.asarray(self.tokens, dtype=str), maps=self.maps,
+                            kind=np.asarray(self.kind))
 
-def attention_rollout(model: LoadedModel, sentence: Text) -> AttentionMaps:
+    @classmethod
+    def _read(cls, directory: Path) -> AttentionMaps:
+        with np.load(directory / MAPS_FILE, allow_pickle=False) as data:
+            return cls([str(t) for t in data["tokens"]], data["maps"], str(data["kind"]))
+
+
+def attention_rollout(model: LoadedModel, text: Text) -> AttentionMaps:
     """Attention rollout of one sentence or pair (Abnar & Zuidema 2020).
 
     Parameters
     ----------
     model
         From :func:`bertology.load_model`.
-    sentence
+    text
         A sentence or a ``(text_a, text_b)`` pair.
 
     Returns
@@ -156,18 +132,18 @@ def attention_rollout(model: LoadedModel, sentence: Text) -> AttentionMaps:
     >>> r.maps.shape, bool(np.allclose(r.maps.sum(-1), 1))
     ((6, 7, 7), True)
     """
-    attention = sentence_attention(model, sentence)
+    attention = sentence_attention(model, text)
     return AttentionMaps(attention.tokens, rollout(attention.patterns), "rollout")
 
 
-def head_mean_attention(model: LoadedModel, sentence: Text) -> AttentionMaps:
+def head_mean_attention(model: LoadedModel, text: Text) -> AttentionMaps:
     """Head-averaged attention maps of one sentence or pair, one per layer.
 
     Parameters
     ----------
     model
         From :func:`bertology.load_model`.
-    sentence
+    text
         A sentence or a ``(text_a, text_b)`` pair.
 
     Returns
@@ -181,5 +157,5 @@ def head_mean_attention(model: LoadedModel, sentence: Text) -> AttentionMaps:
     >>> head_mean_attention(bt.load_model("minilm"), "The bank is closed.").maps.shape
     (6, 7, 7)
     """
-    attention = sentence_attention(model, sentence)
+    attention = sentence_attention(model, text)
     return AttentionMaps(attention.tokens, attention.head_mean().astype(np.float64), "mean")

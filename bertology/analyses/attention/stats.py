@@ -15,12 +15,17 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
+from bertology.analyses.attention.figures import hide_frame
 from bertology.analyses.attention.tokens import TargetTokens, target_tokens
 from bertology.core.errors import InputError
 from bertology.core.extraction import batch_tensors, encode_corpus, length_sorted_batches
 from bertology.core.hooks import trace
+from bertology.core.io import write_json_atomic
 from bertology.core.models import LoadedModel
 from bertology.core.progress import progress_bar
+from bertology.core.results import META_FILE, Result
+from bertology.core.viz import new_figure, paper_style
+from bertology.core.viz.style import figure_width
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +40,11 @@ STATISTIC_LABELS = {
     "to_prev": "to previous", "to_next": "to next", "entropy": "entropy (nats)", "mean_distance": "distance (tokens)",
 }
 
+STATS_FILE = "head_stats.csv"
+
 
 @dataclass
-class AttentionStats:
+class AttentionStats(Result):
     """Per-head attention statistics over a corpus (Clark et al. 2019).
 
     Attributes
@@ -77,58 +84,80 @@ class AttentionStats:
             frame[name] = self.values[name].reshape(-1)
         return frame
 
-    def save(self, path: str | Path) -> Path:
-        """Write the statistics and their provenance to one JSON file.
+    def plot(self, statistics: Sequence[str] = STATISTICS, width: str | float = "page") -> Figure:
+        """One heatmap per statistic, layers (rows) × heads (columns), each with its colour bar.
 
-        Examples
-        --------
-        >>> import tempfile, pathlib
-        >>> s = AttentionStats({k: np.ones((1, 2)) for k in STATISTICS}, n_sentences=1, n_tokens=3)
-        >>> AttentionStats.load(s.save(pathlib.Path(tempfile.mkdtemp()) / "s.json")).n_tokens
-        3
-        """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"kind": "attention_stats", "statistics": list(STATISTICS), "n_sentences": self.n_sentences,
-                   "n_tokens": self.n_tokens, "model": self.model,
-                   "values": {name: self.values[name].tolist() for name in STATISTICS}}
-        path.write_text(json.dumps(payload, indent=1))
-        return path
+        Parameters
+        ----------
+        statistics
+            Which statistics to draw; default all (see :data:`STATISTICS`).
+        width
+            ``"page"`` (default, four panels a row), ``"column"`` (two a row) or inches.
 
-    @classmethod
-    def load(cls, path: str | Path) -> AttentionStats:
-        """Read statistics written by :meth:`save`.
+        Returns
+        -------
+        matplotlib.figure.Figure
 
         Raises
         ------
         InputError
-            If the file is not an attention-statistics file.
+            If a statistic is unknown or none is given.
 
         Examples
         --------
-        >>> import tempfile, pathlib
-        >>> s = AttentionStats({k: np.ones((1, 2)) for k in STATISTICS}, n_sentences=1, n_tokens=3)
-        >>> AttentionStats.load(s.save(pathlib.Path(tempfile.mkdtemp()) / "s.json")).shape
-        (1, 2)
+        >>> s = AttentionStats({k: np.random.rand(6, 12) for k in STATISTICS}, n_sentences=1, n_tokens=9)
+        >>> [ax.get_title() for ax in s.plot(["to_cls"]).axes[:1]]
+        ['to [CLS]']
         """
-        payload = json.loads(Path(path).read_text())
-        if payload.get("kind") != "attention_stats":
-            raise InputError(f"{path} is not an attention-statistics file: write one with AttentionStats.save().")
-        values = {name: np.asarray(payload["values"][name], dtype=np.float64) for name in STATISTICS}
-        return cls(values, int(payload["n_sentences"]), int(payload["n_tokens"]), payload.get("model", {}))
+        names = list(statistics)
+        unknown = [name for name in names if name not in STATISTICS]
+        if unknown or not names:
+            raise InputError(f"Unknown statistics {unknown}: choose from {', '.join(STATISTICS)}.")
+        inches = figure_width(width)
+        ncols = min(len(names), 4 if inches >= 5 else 2)
+        nrows = math.ceil(len(names) / ncols)
+        n_layers, n_heads = self.shape
+        panel = inches / ncols
+        cell = panel * 0.7 / n_heads
+        figure, axes = new_figure(inches, height=nrows * (cell * max(n_layers, 4) + 0.5), nrows=nrows, ncols=ncols,
+                                  squeeze=False)
+        with paper_style():
+            for index, ax in enumerate(axes.ravel()):
+                if index >= len(names):
+                    ax.set_visible(False)
+                    continue
+                name = names[index]
+                bounded = name.startswith("to_")
+                image = ax.imshow(self.values[name], cmap="viridis", vmin=0.0, vmax=1.0 if bounded else None,
+                                  aspect="auto", interpolation="nearest")
+                ax.set_title(STATISTIC_LABELS[name])
+                ax.set_xticks(np.arange(0, n_heads, max(1, math.ceil(n_heads / 6))))
+                ax.set_yticks(np.arange(0, n_layers, max(1, math.ceil(n_layers / 6))))
+                ax.tick_params(length=2, pad=1)
+                if index % ncols == 0:
+                    ax.set_ylabel("layer")
+                if index // ncols == nrows - 1 or index + ncols >= len(names):
+                    ax.set_xlabel("head")
+                hide_frame(ax)
+                colorbar = figure.colorbar(image, ax=ax, aspect=12, pad=0.02)
+                colorbar.ax.tick_params(labelsize=6, length=2)
+        return figure
 
-    def plot(self, statistics: Sequence[str] = STATISTICS, width: str | float = "page") -> Figure:
-        """One heatmap per statistic, layers × heads (see :func:`~bertology.analyses.attention.plot_stat_heatmaps`).
+    def _write(self, directory: Path) -> None:
+        self.to_frame().to_csv(directory / STATS_FILE, index=False)
+        write_json_atomic(directory / META_FILE, {"n_sentences": self.n_sentences, "n_tokens": self.n_tokens,
+                                                  "model": self.model})
 
-        Examples
-        --------
-        >>> s = AttentionStats({k: np.random.rand(2, 3) for k in STATISTICS}, n_sentences=1, n_tokens=3)
-        >>> len(s.plot().axes) >= len(STATISTICS)
-        True
-        """
-        from bertology.analyses.attention.figures import plot_stat_heatmaps
-
-        return plot_stat_heatmaps(self, statistics=statistics, width=width)
+    @classmethod
+    def _read(cls, directory: Path) -> AttentionStats:
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        frame = pd.read_csv(directory / STATS_FILE, float_precision="round_trip")
+        layers, heads = frame["layer"].to_numpy(), frame["head"].to_numpy()
+        values = {}
+        for name in STATISTICS:
+            values[name] = np.full((layers.max() + 1, heads.max() + 1), np.nan)
+            values[name][layers, heads] = frame[name].to_numpy(dtype=np.float64)
+        return cls(values, int(meta["n_sentences"]), int(meta["n_tokens"]), meta["model"])
 
 
 class HeadStatsAccumulator:
@@ -220,7 +249,7 @@ class HeadStatsAccumulator:
         return AttentionStats(values, self.n_sentences, self.n_queries, model or {})
 
 
-def attention_stats(model: LoadedModel, sentences: Sequence[str], batch_size: int = 32,
+def attention_stats(model: LoadedModel, texts: Sequence[str], batch_size: int = 32,
                     truncate: bool = False, progress: bool = True) -> AttentionStats:
     """Per-head attention statistics over a corpus, as defined by Clark et al. (2019).
 
@@ -237,7 +266,7 @@ def attention_stats(model: LoadedModel, sentences: Sequence[str], batch_size: in
     ----------
     model
         From :func:`bertology.load_model`.
-    sentences
+    texts
         The corpus, one sentence per item.
     batch_size
         Sentences per forward pass.
@@ -265,9 +294,9 @@ def attention_stats(model: LoadedModel, sentences: Sequence[str], batch_size: in
     >>> stats.to_frame().shape
     (72, 10)
     """
-    if isinstance(sentences, str):
-        raise InputError("sentences must be a list of strings, not one string: wrap it as [sentence].")
-    if len(sentences) == 0:
+    if isinstance(texts, str):
+        raise InputError("texts must be a list of strings, not one string: wrap it as [text].")
+    if len(texts) == 0:
         raise InputError("The input is empty: pass at least one sentence.")
     if batch_size < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}.")
@@ -275,13 +304,13 @@ def attention_stats(model: LoadedModel, sentences: Sequence[str], batch_size: in
     accumulator = HeadStatsAccumulator(model.num_layers, model.num_heads)
     names = [f"layers.{i}.attn.pattern" for i in range(model.num_layers)]
     chunk = batch_size * max(1, CHUNK_SENTENCES // batch_size)
-    starts = range(0, len(sentences), chunk)
-    total = math.ceil(len(sentences) / batch_size)
+    starts = range(0, len(texts), chunk)
+    total = math.ceil(len(texts) / batch_size)
 
     def batches() -> Iterator[tuple[dict[str, torch.Tensor], torch.Tensor]]:
         for start in starts:
             try:
-                corpus = encode_corpus(model.tokenizer, sentences[start:start + chunk], model.max_length,
+                corpus = encode_corpus(model.tokenizer, texts[start:start + chunk], model.max_length,
                                        truncate=truncate)
             except InputError as error:
                 raise InputError(f"In the sentences from {start} on (add {start} to the item number): "
@@ -296,5 +325,5 @@ def attention_stats(model: LoadedModel, sentences: Sequence[str], batch_size: in
                 model(**inputs)
             patterns = torch.stack([cache[name] for name in names]).float()
             accumulator.update(patterns, valid, targets.masks(inputs["input_ids"]))
-    logger.info("Attention statistics over %d sentences (%d tokens).", len(sentences), accumulator.n_queries)
+    logger.info("Attention statistics over %d sentences (%d tokens).", len(texts), accumulator.n_queries)
     return accumulator.result(model.describe())

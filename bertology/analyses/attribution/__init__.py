@@ -7,8 +7,9 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submod_attrs={
         'api': ['attribute'],
         'classifier': ['Classifier'],
-        'records': ['attribute_file', 'load_results'],
+        'records': ['attribute_texts', 'load_attributions'],
         'faithfulness': ['FaithfulnessResult', 'faithfulness'],
         'result': ['AttributionResult'],
+        'task': ['attribute_task', 'save_attribution_figures'],
     },
 )

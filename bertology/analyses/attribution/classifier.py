@@ -11,9 +11,17 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from bertology.core.errors import InputError, ModelError
-from bertology.core.extraction import PoolingInputs, length_sorted_batches, pad_sequences, pool_layers, resolve_layers, resolve_pooling
+from bertology.core.extraction import (
+    PoolingInputs,
+    length_sorted_batches,
+    pad_sequences,
+    pool_layers,
+    resolve_layers,
+    resolve_pooling,
+)
 from bertology.core.hooks import hidden_state_name, trace
 from bertology.core.models import LoadedModel, load_model
+
 
 class _SequenceClassifierNet(nn.Module):
     """A Hugging Face ``...ForSequenceClassification`` model as ``(input_ids, attention_mask) -> logits``."""
@@ -134,7 +142,7 @@ class Classifier(nn.Module):
         coefficients and softmaxed; the encoder stops after ``layer`` (later layers never
         run). Works with any fitted estimator shaped like scikit-learn's
         ``LogisticRegression`` (``coef_``, ``intercept_``, ``classes_``), e.g.
-        :class:`bertology.analyses.probes.estimator.LinearProbe`.
+        :class:`bertology.analyses.probes.LinearProbe`.
 
         Parameters
         ----------
@@ -228,7 +236,7 @@ class Classifier(nn.Module):
         raise InputError(f"Unknown target label {target!r}: this classifier's labels are {self.labels}. "
                          "Pass one of them, its index, or None for the predicted class.")
 
-    def probabilities_of_ids(self, sequences: Sequence[Sequence[int]], batch_size: int = 64) -> np.ndarray:
+    def probabilities_of_ids(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> np.ndarray:
         """Class probabilities of already-tokenized sequences, in length-sorted padded batches.
 
         Parameters
@@ -271,7 +279,7 @@ class Classifier(nn.Module):
                                  return_attention_mask=False, return_token_type_ids=False)["input_ids"]
         return [ids if len(ids) <= self.max_length else ids[:self.max_length - 1] + ids[-1:] for ids in encoded]
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Class probabilities of texts, batched by length (one forward pass per batch).
 
         Parameters

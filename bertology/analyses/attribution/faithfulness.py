@@ -18,15 +18,24 @@ from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import tokenize_words
 from bertology.core.errors import InputError
+from bertology.core.io import write_json_atomic
+from bertology.core.results import Result
 from bertology.core.viz import PALETTE, new_figure
 
 BINS = (1, 5, 10, 20, 50)
 """ERASER's top-k bins, in percent of the words."""
+SCORES_FILE = "faithfulness.csv"
+AGREEMENT_FILE = "rank_agreement.csv"
+META_FILE = "faithfulness.json"
+AGREEMENT_COLUMNS = ["item", "method_a", "method_b", "spearman", "kendall"]
 
 
 @dataclass
-class FaithfulnessResult:
+class FaithfulnessResult(Result):
     """Faithfulness of a set of attributions.
+
+    ``save(out)`` writes ``faithfulness.csv`` (``scores``), ``rank_agreement.csv``
+    (``agreement``) and ``faithfulness.json`` (``removal`` and the bins) into ``out``.
 
     Attributes
     ----------
@@ -39,6 +48,14 @@ class FaithfulnessResult:
         ``kendall`` of their word scores.
     removal
         ``"remove"`` (tokens deleted) or ``"mask"`` (replaced by the mask token).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = FaithfulnessResult(pd.DataFrame({"item": [0], "method": ["lime"], "bin": [1],
+    ...     "comprehensiveness": [0.2], "sufficiency": [0.1]}), pd.DataFrame(columns=AGREEMENT_COLUMNS), "mask")
+    >>> FaithfulnessResult.load(f.save(tempfile.mkdtemp())).removal
+    'mask'
     """
 
     scores: pd.DataFrame
@@ -76,27 +93,19 @@ class FaithfulnessResult:
         """
         return self.scores.groupby(["method", "bin"], as_index=False)[["comprehensiveness", "sufficiency"]].mean()
 
-    def save(self, directory: str | Path) -> Path:
-        """Write ``faithfulness.csv``, ``rank_agreement.csv`` and ``faithfulness.json`` into ``directory``."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.scores.to_csv(directory / "faithfulness.csv", index=False)
-        self.agreement.to_csv(directory / "rank_agreement.csv", index=False)
-        (directory / "faithfulness.json").write_text(json.dumps({"removal": self.removal, "bins": list(BINS)}),
-                                                     encoding="utf-8")
-        return directory
+    def _write(self, directory: Path) -> None:
+        self.scores.to_csv(directory / SCORES_FILE, index=False)
+        self.agreement.to_csv(directory / AGREEMENT_FILE, index=False)
+        write_json_atomic(directory / META_FILE, {"removal": self.removal, "bins": list(BINS)})
 
     @classmethod
-    def load(cls, directory: str | Path) -> FaithfulnessResult:
-        """Read a result written by :meth:`save`."""
-        directory = Path(directory)
-        meta = json.loads((directory / "faithfulness.json").read_text(encoding="utf-8"))
-        agreement_path = directory / "rank_agreement.csv"
+    def _read(cls, directory: Path) -> FaithfulnessResult:
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
         try:
-            agreement = pd.read_csv(agreement_path)
+            agreement = pd.read_csv(directory / AGREEMENT_FILE)
         except pd.errors.EmptyDataError:
-            agreement = pd.DataFrame(columns=["item", "method_a", "method_b", "spearman", "kendall"])
-        return cls(pd.read_csv(directory / "faithfulness.csv"), agreement, meta["removal"])
+            agreement = pd.DataFrame(columns=AGREEMENT_COLUMNS)
+        return cls(pd.read_csv(directory / SCORES_FILE), agreement, meta["removal"])
 
     def plot(self) -> Figure:
         """Comprehensiveness (higher = more faithful) and sufficiency (lower = more faithful) per bin.
@@ -155,7 +164,7 @@ def _variants(ids: list[int], token_words: np.ndarray, chosen: np.ndarray, mask_
 
 
 def faithfulness(clf: Classifier, results: Sequence[AttributionResult], bins: Sequence[float] = BINS,
-                 removal: str = "remove", batch_size: int = 64) -> FaithfulnessResult:
+                 removal: str = "remove", batch_size: int = 32) -> FaithfulnessResult:
     """ERASER comprehensiveness, sufficiency and AOPC of attributions, and rank agreement between methods.
 
     For each result, the words are ranked by score (for the result's target class) and the
@@ -258,4 +267,4 @@ def rank_agreement(results: Sequence[AttributionResult], items: dict[str, int] |
             records.append({"item": items[text], "method_a": a.method, "method_b": b.method,
                             "spearman": stats.spearmanr(a.word_scores, b.word_scores).statistic,
                             "kendall": stats.kendalltau(a.word_scores, b.word_scores).statistic})
-    return pd.DataFrame(records, columns=["item", "method_a", "method_b", "spearman", "kendall"])
+    return pd.DataFrame(records, columns=AGREEMENT_COLUMNS)

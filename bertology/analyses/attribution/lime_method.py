@@ -16,7 +16,7 @@ WHITESPACE = r"\s+"
 MASKS = ("remove", "mask")
 
 
-def batched_classifier_fn(clf: Classifier, batch_size: int = 64) -> Callable[[Sequence[str]], np.ndarray]:
+def batched_classifier_fn(clf: Classifier, batch_size: int = 32) -> Callable[[Sequence[str]], np.ndarray]:
     """LIME's ``classifier_fn``: all perturbations tokenized at once and run in length-sorted batches.
 
     Parameters
@@ -64,7 +64,7 @@ def lime_explainer(clf: Classifier, seed: int = 0, mask: str = "remove") -> Lime
 
 
 def lime_attribution(clf: Classifier, tokenized: TokenizedText, target: int, num_samples: int = 1000,
-                     seed: int = 0, mask: str = "remove", batch_size: int = 64,
+                     seed: int = 0, mask: str = "remove", batch_size: int = 32,
                      classifier_fn: Callable[[Sequence[str]], np.ndarray] | None = None) -> AttributionResult:
     """LIME word scores for one text (Ribeiro et al. 2016, "Why Should I Trust You?").
 

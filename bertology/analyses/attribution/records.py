@@ -1,4 +1,4 @@
-"""Attribute a file of sentences: batched, with a progress bar, resumable, stored for figures."""
+"""Attribute a list of sentences: batched, with a progress bar, resumable, stored as JSONL records."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 from bertology.analyses.attribution.api import attribute, resolve_method
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.core.data import column, find_text_column, read_table
 from bertology.core.distributed import barrier, rank_info
 from bertology.core.errors import InputError
 from bertology.core.progress import progress_bar
@@ -42,31 +41,34 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
     return _parse_records(path.read_text(encoding="utf-8").splitlines())[1]
 
 
-def read_sentences(path: str | Path, text_column: str | None = None) -> list[str]:
-    """Sentences of a TXT (one per line), TSV/CSV (column ``sentence`` or ``text``) or JSONL file.
+def load_attributions(out: str | Path) -> list[AttributionResult]:
+    """Every result stored by :func:`attribute_texts` in ``out``, in sentence then method order.
+
+    Parameters
+    ----------
+    out
+        The directory :func:`attribute_texts` wrote into.
+
+    Returns
+    -------
+    list of AttributionResult
+
+    Raises
+    ------
+    InputError
+        When ``out`` holds no ``attributions.jsonl``.
 
     Examples
     --------
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "s.txt"); _ = open(p, "w").write("a b\\nc d\\n")
-    >>> read_sentences(p)
-    ['a b', 'c d']
+    >>> import tempfile
+    >>> load_attributions(tempfile.mkdtemp())  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: ...
     """
-    rows = read_table(path)
-    return [str(text) for text in column(rows, find_text_column(rows, text_column), path)]
-
-
-def load_results(out_dir: str | Path) -> list[AttributionResult]:
-    """Every result stored by :func:`attribute_file` in ``out_dir``, in sentence then method order.
-
-    Examples
-    --------
-    >>> load_results("runs/attr")  # doctest: +SKIP
-    """
-    files = sorted(Path(out_dir).glob(RESULTS_GLOB))
+    files = sorted(Path(out).glob(RESULTS_GLOB))
     if not files:
-        raise InputError(f"{Path(out_dir) / RESULTS_FILE} does not exist: run attribute_file "
-                         f"(CLI: bertology attribute) into {out_dir} first.")
+        raise InputError(f"{Path(out) / RESULTS_FILE} does not exist: run attribute_texts "
+                         f"(CLI: bertology attribute) into {out} first.")
     unique = {(r["index"], r["method"]): r for path in files for r in _read_records(path)}
     return [AttributionResult.from_dict(unique[key]["result"]) for key in sorted(unique)]
 
@@ -85,14 +87,14 @@ def _finished(path: Path) -> set[tuple[int, str]]:
     return {(int(record["index"]), record["method"]) for record in records}
 
 
-def attribute_file(clf: Classifier, path: str | Path | Sequence[str], out_dir: str | Path,
-                   methods: Sequence[str] = ("integrated_gradients", "lime"), target: str | int | None = None,
-                   options: Mapping[str, Mapping[str, Any]] | None = None, text_column: str | None = None,
-                   progress: bool = True) -> list[AttributionResult]:
-    """Attribute every sentence of a file with several methods; resumable.
+def attribute_texts(clf: Classifier, texts: Sequence[str], out: str | Path,
+                    methods: Sequence[str] = ("integrated_gradients", "lime"), target: str | int | None = None,
+                    options: Mapping[str, Mapping[str, Any]] | None = None,
+                    progress: bool = True) -> list[AttributionResult]:
+    """Attribute every sentence with several methods; resumable.
 
     Each finished (sentence, method) result is appended at once as one line of
-    ``out_dir/attributions.jsonl``; a re-run skips those and does the rest. The
+    ``out/attributions.jsonl``; a re-run skips those and does the rest. The
     perturbations of LIME and the interpolation steps of integrated gradients run in
     batches (see :func:`bertology.attribute`). Under ``torchrun`` / ``accelerate launch``
     rank ``r`` takes the sentences ``i`` with ``i % world_size == r`` and appends to its
@@ -103,9 +105,9 @@ def attribute_file(clf: Classifier, path: str | Path | Sequence[str], out_dir: s
     ----------
     clf
         The classifier.
-    path
-        A TXT/TSV/CSV/JSONL file of sentences, or a list of sentences.
-    out_dir
+    texts
+        The sentences.
+    out
         Directory for ``attributions.jsonl``.
     methods
         Method names (``"integrated_gradients"``/``"ig"``, ``"lime"``).
@@ -114,26 +116,37 @@ def attribute_file(clf: Classifier, path: str | Path | Sequence[str], out_dir: s
     options
         Per method, keyword options for :func:`bertology.attribute`, e.g.
         ``{"lime": {"num_samples": 1000, "seed": 0}}``.
-    text_column
-        Column holding the sentence (default ``sentence``, else ``text``).
     progress
         Show a progress bar.
 
     Returns
     -------
     list of AttributionResult
-        All results in ``out_dir`` (this run's and earlier ones').
+        All results in ``out`` (this run's and earlier ones').
+
+    Raises
+    ------
+    InputError
+        No sentences, or an unknown method.
 
     Examples
     --------
-    >>> results = attribute_file(clf, ["a fine film", "dull"], "runs/attr", methods=["lime"])  # doctest: +SKIP
+    >>> import tempfile, pathlib
+    >>> from tests.tiny_models import build_tiny_model
+    >>> clf = Classifier.from_pretrained(str(build_tiny_model("bert", "classifier", pathlib.Path(tempfile.mkdtemp()))))
+    >>> results = attribute_texts(clf, ["a fine film", "dull"], tempfile.mkdtemp(), methods=["lime"],
+    ...                           options={"lime": {"num_samples": 20}}, progress=False)
+    >>> [(r.text, r.method) for r in results]
+    [('a fine film', 'lime'), ('dull', 'lime')]
     """
-    texts = list(path) if not isinstance(path, (str, Path)) else read_sentences(path, text_column)
+    if isinstance(texts, str):
+        raise InputError("attribute_texts takes a list of sentences, not one string: wrap it as [text].")
+    texts = list(texts)
     if not texts:
-        raise InputError("No sentences to attribute: give a file with at least one sentence.")
+        raise InputError("No sentences to attribute: give at least one sentence.")
     names = [resolve_method(method) for method in methods]
     options = {resolve_method(key): dict(value) for key, value in (options or {}).items()}
-    out = Path(out_dir)
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     info = rank_info()
     results_path = out / _results_file(info.rank)
@@ -151,4 +164,4 @@ def attribute_file(clf: Classifier, path: str | Path | Sequence[str], out_dir: s
             handle.write(json.dumps({"index": index, "method": name, "result": result.to_dict()}) + "\n")
             handle.flush()
     barrier()
-    return load_results(out)
+    return load_attributions(out)

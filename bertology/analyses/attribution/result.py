@@ -14,14 +14,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from bertology.core.io import write_json_atomic
+from bertology.core.results import Result
 from bertology.core.viz import new_figure
 from bertology.core.viz.style import DIVERGING_CMAP
 
 _ROW_CHARS = 60
+ATTRIBUTION_FILE = "attribution.json"
 
 
 @dataclass
-class AttributionResult:
+class AttributionResult(Result):
     """Token- and word-level attribution scores of one text for one target class.
 
     Attributes
@@ -63,6 +66,9 @@ class AttributionResult:
     ...                       "lime", 0.9)
     >>> r.to_frame()["score"].tolist()
     [0.0, 0.7, 0.1, 0.0]
+    >>> import tempfile
+    >>> AttributionResult.load(r.save(tempfile.mkdtemp())) == r
+    True
     """
 
     text: str
@@ -136,26 +142,12 @@ class AttributionResult:
         """
         return cls(**payload)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the result as JSON; returns the path.
-
-        Examples
-        --------
-        >>> import tempfile, os
-        >>> r = AttributionResult("a", ["a"], [0], [1.0], ["a"], [1.0], "pos", 1, "lime", 0.5)
-        >>> p = r.save(os.path.join(tempfile.mkdtemp(), "r.json"))
-        >>> AttributionResult.load(p) == r
-        True
-        """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
-        return path
+    def _write(self, directory: Path) -> None:
+        write_json_atomic(directory / ATTRIBUTION_FILE, self.to_dict())
 
     @classmethod
-    def load(cls, path: str | Path) -> AttributionResult:
-        """Read a result written by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    def _read(cls, directory: Path) -> AttributionResult:
+        return cls.from_dict(json.loads((directory / ATTRIBUTION_FILE).read_text(encoding="utf-8")))
 
     def _title(self) -> str:
         name = "Integrated gradients" if self.method == "integrated_gradients" else "LIME"

@@ -1,29 +1,34 @@
-"""``run_attribution``: build a classifier, attribute a file, score faithfulness, write tables and figures."""
+"""``attribute_task``: build a classifier, attribute sentences, score faithfulness, save tables and figures."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import joblib
 import matplotlib.pyplot as plt
 
 from bertology.analyses.attribution.classifier import Classifier
-from bertology.analyses.attribution.records import attribute_file, load_results
 from bertology.analyses.attribution.faithfulness import FaithfulnessResult, faithfulness
+from bertology.analyses.attribution.records import attribute_texts
+from bertology.analyses.attribution.result import AttributionResult
+from bertology.analyses.probes import LinearProbe
+from bertology.core.data import column, find_text_column, read_table
 from bertology.core.data.loaders import load_sst2
 from bertology.core.distributed import barrier, rank_info, single_process
 from bertology.core.errors import InputError
 from bertology.core.extraction import extract
 from bertology.core.models import LoadedModel, load_model
-from bertology.analyses.probes import LinearProbe
 from bertology.core.viz import save_figure
+
+SUMMARY_FILE = "faithfulness_summary.csv"
+CLASSIFIER_FILE = "classifier.json"
+
 
 def train_probe_classifier(model: LoadedModel, data: str | Path | None = None, layer: int = -1, pool: str = "cls",
                            progress: bool = True) -> Classifier:
-    """Fit a :class:`~bertology.analyses.probes.estimator.LinearProbe` on an SST-2-style TSV and wrap it as a classifier.
+    """Fit a :class:`~bertology.analyses.probes.LinearProbe` on an SST-2-style TSV and wrap it as a classifier.
 
     The classic recipe: logistic regression on frozen pooled features of one layer. Under a
     launcher every rank fits the same probe by itself.
@@ -64,22 +69,48 @@ def train_probe_classifier(model: LoadedModel, data: str | Path | None = None, l
 
 
 def build_classifier(model: str | LoadedModel, probe: str | Path | None = None, probe_data: str | Path | None = None,
-                     layer: int = -1, pool: str = "cls", progress: bool = True) -> Classifier:
+                     layer: int = -1, pool: str = "cls", device: str | None = None,
+                     progress: bool = True) -> Classifier:
     """A classifier from a fine-tuned checkpoint, a saved probe, or a probe trained here.
 
     ``probe`` (a joblib file of a fitted probe) or ``probe_data`` (an SST-2-style TSV)
-    wrap the encoder with a probe; otherwise the model's own sequence-classification head
-    is used, and an encoder without one (such as ``"minilm"``) gets a probe trained on the
-    shipped SST-2 sample.
+    wrap the encoder with a probe. Otherwise a model loaded with ``head="classifier"``
+    uses its own sequence-classification head, a model name is loaded with that head,
+    and an encoder without one (``"minilm"``, or a model loaded with another head) gets
+    a probe trained on the shipped SST-2 sample.
+
+    Parameters
+    ----------
+    model
+        A model name or path, or a model from :func:`bertology.load_model`.
+    probe
+        Joblib file of a fitted linear probe on the encoder's pooled features.
+    probe_data
+        SST-2-style TSV to fit a probe on (see :func:`train_probe_classifier`).
+    layer, pool
+        Hidden state and pooling the probe reads.
+    device
+        Device a model name is loaded on (see :func:`bertology.load_model`).
+    progress
+        Show a progress bar while extracting the probe's features.
+
+    Returns
+    -------
+    Classifier
+
+    Raises
+    ------
+    InputError
+        When ``probe`` does not exist.
 
     Examples
     --------
-    >>> build_classifier("minilm", progress=False).description["kind"]  # doctest: +SKIP
+    >>> build_classifier("minilm", progress=False).description["kind"]
     'probe'
     """
     if probe is not None or probe_data is not None or model == "minilm" or (
             isinstance(model, LoadedModel) and model.head != "classifier"):
-        loaded = model if isinstance(model, LoadedModel) else load_model(model)
+        loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device)
         if probe is None:
             return train_probe_classifier(loaded, probe_data, layer, pool, progress)
         if not Path(probe).exists():
@@ -88,78 +119,55 @@ def build_classifier(model: str | LoadedModel, probe: str | Path | None = None, 
         fitted = joblib.load(probe)
         labels = ["negative", "positive"] if len(fitted.classes_) == 2 else None
         return Classifier.from_probe(loaded, fitted, layer=layer, pool=pool, labels=labels)
-    return Classifier.from_pretrained(model)
+    if isinstance(model, LoadedModel):
+        return Classifier.from_pretrained(model)
+    return Classifier.from_pretrained(model, device=device)
 
 
-def run_attribution(clf: Classifier, sentences: str | Path | Sequence[str], out_dir: str | Path,
-                    methods: Sequence[str] = ("integrated_gradients", "lime"),
-                    options: Mapping[str, Mapping[str, Any]] | None = None, target: str | int | None = None,
-                    removal: str = "remove", progress: bool = True) -> FaithfulnessResult:
-    """Attribute sentences with every method, score ERASER faithfulness, and write tables and figures.
+def _read_texts(input: str | Path, text_column: str | None) -> list[str]:
+    """Sentences of a TXT (one per line), TSV/CSV (column ``sentence`` or ``text``) or JSONL file."""
+    rows = read_table(input)
+    return [str(text) for text in column(rows, find_text_column(rows, text_column), input)]
 
-    Writes ``attributions.jsonl`` (resumable), ``faithfulness.csv``, ``rank_agreement.csv``,
-    ``faithfulness_summary.csv``, one HTML page per method for the first sentence, and
-    ``figures/`` (see :func:`render_figures`). Under ``torchrun`` / ``accelerate launch`` the
-    sentences are shared out between ranks (see :func:`attribute_file`) and rank 0 scores
-    and writes the tables and figures once every rank is done.
+
+def save_attribution_figures(scores: FaithfulnessResult, attributions: Sequence[AttributionResult], out: str | Path,
+                             n_examples: int = 1) -> list[Path]:
+    """The faithfulness figure and the word heatmaps of the first sentences, into ``out/figures``.
 
     Parameters
     ----------
-    clf
-        The classifier (see :func:`build_classifier`).
-    sentences
-        A sentence file or a list of sentences.
-    out_dir
-        Output directory.
-    methods, options, target
-        As in :func:`~bertology.analyses.attribution.records.attribute_file`.
-    removal
-        ``"remove"`` or ``"mask"`` (see :func:`~bertology.analyses.attribution.faithfulness.faithfulness`).
-    progress
-        Show progress bars.
+    scores
+        The faithfulness of ``attributions``.
+    attributions
+        The attributions, in sentence order (see
+        :func:`~bertology.analyses.attribution.records.load_attributions`).
+    out
+        The task's output directory.
+    n_examples
+        Sentences that get a heatmap per method (``example<i>_<method>``).
 
     Returns
     -------
-    FaithfulnessResult
+    list of pathlib.Path
+        The PDF and PNG files written.
 
     Examples
     --------
-    >>> run_attribution(clf, "sentences.txt", "runs/attr")  # doctest: +SKIP
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> r = AttributionResult("good film", ["[CLS]", "good", "film", "[SEP]"], [-1, 0, 1, -1],
+    ...                       [0.0, 0.7, 0.1, 0.0], ["good", "film"], [0.7, 0.1], "positive", 1, "lime", 0.9)
+    >>> f = FaithfulnessResult(pd.DataFrame({"item": [0], "method": ["lime"], "bin": [1],
+    ...     "comprehensiveness": [0.2], "sufficiency": [0.1]}), pd.DataFrame())
+    >>> sorted(p.name for p in save_attribution_figures(f, [r], tempfile.mkdtemp()))
+    ['example0_lime.pdf', 'example0_lime.png', 'faithfulness.pdf', 'faithfulness.png']
     """
-    out = Path(out_dir)
-    results = attribute_file(clf, sentences, out, methods=methods, target=target, options=options, progress=progress)
-    if rank_info().rank != 0:
-        barrier()
-        return FaithfulnessResult.load(out)
-    scores = faithfulness(clf, results, removal=removal)
-    scores.save(out)
-    scores.summary().to_csv(out / "faithfulness_summary.csv", index=False)
-    (out / "classifier.json").write_text(json.dumps(clf.description, indent=1, default=str), encoding="utf-8")
-    first = {}
-    for result in results:
-        first.setdefault(result.method, result)
-    for method, result in first.items():
-        result.save_html(out / f"example_{method}.html")
-    render_figures(out)
-    barrier()
-    return scores
-
-
-def render_figures(out_dir: str | Path, n_examples: int = 1) -> list[Path]:
-    """Re-draw the faithfulness figure and the first sentences' heatmaps from stored files only.
-
-    Examples
-    --------
-    >>> render_figures("runs/attr")  # doctest: +SKIP
-    """
-    out = Path(out_dir)
-    target = out / "figures"
-    written = []
-    figure = FaithfulnessResult.load(out).plot()
-    written += save_figure(figure, target / "faithfulness")
+    target = Path(out) / "figures"
+    figure = scores.plot()
+    written = save_figure(figure, target / "faithfulness")
     plt.close(figure)
     positions: dict[str, int] = {}
-    for result in load_results(out):
+    for result in attributions:
         position = positions.setdefault(result.text, len(positions))
         if position < n_examples:
             figure = result.plot(words=True)
@@ -168,28 +176,102 @@ def render_figures(out_dir: str | Path, n_examples: int = 1) -> list[Path]:
     return written
 
 
-def explain_file(model: str | LoadedModel, sentences: str | Path | Sequence[str], out_dir: str | Path,
-                 methods: Sequence[str] = ("integrated_gradients", "lime"), probe: str | Path | None = None,
-                 probe_data: str | Path | None = None, layer: int = -1,
-                 options: Mapping[str, Mapping[str, Any]] | None = None, target: str | int | None = None,
-                 removal: str = "remove", progress: bool = True) -> FaithfulnessResult:
-    """What ``bertology attribute`` does: :func:`build_classifier`, then :func:`run_attribution`.
+def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], out: str | Path, *,
+                   methods: Sequence[str] = ("integrated_gradients", "lime"), probe: str | Path | None = None,
+                   probe_data: str | Path | None = None, layer: int = -1, target: str | int | None = None,
+                   n_steps: int = 50, baseline: str = "pad", num_samples: int = 1000, seed: int = 0,
+                   removal: str = "remove", text_column: str | None = None, limit: int | None = None,
+                   batch_size: int = 32, device: str | None = None, figures: bool = True,
+                   progress: bool = True) -> FaithfulnessResult:
+    """What ``bertology attribute`` does: attribute sentences with every method and score ERASER faithfulness.
+
+    The classifier comes from :func:`build_classifier`: a model loaded with
+    ``head="classifier"`` is explained through its own head; a model name through its
+    sequence-classification head, or through a linear probe (``probe``, ``probe_data``,
+    or one trained on the shipped SST-2 sample for an encoder such as ``"minilm"``).
+    Writes into ``out``: ``attributions.jsonl`` (resumable, see
+    :func:`~bertology.analyses.attribution.records.attribute_texts`), the saved
+    :class:`~bertology.analyses.attribution.faithfulness.FaithfulnessResult`
+    (``faithfulness.csv``, ``rank_agreement.csv``), ``faithfulness_summary.csv``,
+    ``classifier.json``, one HTML page per method for the first sentence
+    (``example_<method>.html``) and, unless ``figures=False``, ``figures/`` (see
+    :func:`save_attribution_figures`). Under ``torchrun`` / ``accelerate launch`` the
+    sentences are shared out between ranks and rank 0 scores and writes the tables and
+    figures once every rank is done.
 
     Parameters
     ----------
-    model, probe, probe_data, layer
+    model
+        A model name or path, or a model from :func:`bertology.load_model`.
+    input
+        A TXT (one sentence a line), TSV, CSV or JSONL file, or a list of sentences.
+    out
+        Output directory (a re-run resumes).
+    methods
+        ``"integrated_gradients"`` (alias ``"ig"``) and/or ``"lime"``.
+    probe, probe_data, layer
         As in :func:`build_classifier`.
-    sentences, out_dir, methods, options, target, removal, progress
-        As in :func:`run_attribution`.
+    target
+        Label name or index to explain; ``None`` explains each sentence's predicted class.
+    n_steps, baseline
+        Integrated gradients' steps and baseline token (``"pad"``, ``"mask"``, ``"unk"``).
+    num_samples
+        LIME's perturbed texts per sentence.
+    seed
+        LIME's random state.
+    removal
+        ``"remove"`` or ``"mask"`` (see :func:`~bertology.analyses.attribution.faithfulness.faithfulness`).
+    text_column
+        Column of ``input`` holding the sentences (default ``sentence``, else ``text``).
+    limit
+        Attribute only the first ``limit`` sentences.
+    batch_size
+        Texts per forward pass: LIME's perturbed texts and the faithfulness variants.
+    device
+        Device a model name is loaded on.
+    figures
+        Render the figures.
+    progress
+        Show progress bars.
 
     Returns
     -------
     FaithfulnessResult
 
+    Raises
+    ------
+    InputError
+        A missing or empty input, an unknown method, target or removal mode.
+
     Examples
     --------
-    >>> explain_file("minilm", "sentences.txt", "runs/attr", methods=["lime"])  # doctest: +SKIP
+    >>> import tempfile
+    >>> result = attribute_task("minilm", ["a gorgeous, witty film"], tempfile.mkdtemp(), methods=["lime"],
+    ...                         num_samples=20, figures=False, progress=False)
+    >>> result.summary()["method"].tolist()
+    ['lime']
     """
-    clf = build_classifier(model, probe=probe, probe_data=probe_data, layer=layer, progress=progress)
-    return run_attribution(clf, sentences, out_dir, methods=methods, options=options, target=target,
-                           removal=removal, progress=progress)
+    texts = _read_texts(input, text_column) if isinstance(input, (str, Path)) else list(input)
+    if limit is not None:
+        texts = texts[:limit]
+    clf = build_classifier(model, probe=probe, probe_data=probe_data, layer=layer, device=device, progress=progress)
+    options = {"integrated_gradients": {"n_steps": n_steps, "baseline": baseline},
+               "lime": {"num_samples": num_samples, "seed": seed, "batch_size": batch_size}}
+    out = Path(out)
+    results = attribute_texts(clf, texts, out, methods=methods, target=target, options=options, progress=progress)
+    if rank_info().rank != 0:
+        barrier()
+        return FaithfulnessResult.load(out)
+    scores = faithfulness(clf, results, removal=removal, batch_size=batch_size)
+    scores.save(out)
+    scores.summary().to_csv(out / SUMMARY_FILE, index=False)
+    (out / CLASSIFIER_FILE).write_text(json.dumps(clf.description, indent=1, default=str), encoding="utf-8")
+    first: dict[str, AttributionResult] = {}
+    for result in results:
+        first.setdefault(result.method, result)
+    for method, result in first.items():
+        result.save_html(out / f"example_{method}.html")
+    if figures:
+        save_attribution_figures(scores, results, out)
+    barrier()
+    return scores

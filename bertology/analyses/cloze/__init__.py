@@ -6,8 +6,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         'evaluations': ['agreement_stimuli', 'blimp', 'crows_pairs', 'stereoset'],
+        'names': ['AGREEMENT_FORMATS', 'PLL_VARIANTS', 'SUITES'],
         'result': ['ClozeResult', 'summarise'],
-        'scorer': ['MaskedLMScorer', 'PLL_VARIANTS'],
-        'suites': ['SUITES', 'load_suite', 'run_suite', 'suite_path', 'validate_item'],
+        'scorer': ['MaskedLMScorer'],
+        'suites': ['load_suite', 'run_suite', 'suite_path', 'validate_item'],
+        'task': ['FILL_TEMPLATES', 'cloze_task', 'save_cloze_figures'],
     },
 )

@@ -24,7 +24,7 @@ from bertology.core.models import LoadedModel
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["agreement", "blimp", "crows_pairs", "shared_token_positions", "stereoset", "stereoset_scores"]
+__all__ = ["agreement_stimuli", "blimp", "crows_pairs", "shared_token_positions", "stereoset", "stereoset_scores"]
 
 
 def _summaries(items: pd.DataFrame, metric: str, groups: Sequence[str], n_boot: int, seed: int,

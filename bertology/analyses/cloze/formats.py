@@ -20,12 +20,12 @@ from typing import Any
 
 import pandas as pd
 
+from bertology.analyses.cloze.names import AGREEMENT_FORMATS
 from bertology.core.errors import InputError
 
 CROWS_COLUMNS = ("sent_more", "sent_less", "stereo_antistereo", "bias_type")
 BLIMP_COLUMNS = ("sentence_good", "sentence_bad", "UID")
 GULORDAVA_COLUMNS = ("class", "form", "sent", "len_prefix", "n_attr")
-AGREEMENT_FORMATS = ("auto", "lgd", "gulordava", "marvin")
 MASK = "***mask***"
 
 

@@ -12,11 +12,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bertology.core.errors import StoreError
-from bertology.core.stats import bootstrap_ci
 from bertology.core.io import write_json_atomic
+from bertology.core.results import Result
+from bertology.core.stats import bootstrap_ci
 
 SUMMARY_COLUMNS = ["group", "metric", "value", "ci_low", "ci_high", "n"]
+ITEMS_FILE = "items.csv"
+SUMMARY_FILE = "summary.csv"
+META_FILE = "meta.json"
 
 
 def summarise(items: pd.DataFrame, metrics: Sequence[str], group: str = "condition", n_boot: int = 1000,
@@ -59,8 +62,11 @@ def summarise(items: pd.DataFrame, metrics: Sequence[str], group: str = "conditi
 
 
 @dataclass
-class ClozeResult:
+class ClozeResult(Result):
     """The outcome of a cloze suite or benchmark.
+
+    ``save(out)`` writes ``items.csv``, ``summary.csv`` and ``meta.json`` (the name and
+    ``meta``) into ``out``.
 
     Attributes
     ----------
@@ -73,6 +79,14 @@ class ClozeResult:
     meta
         ``primary_metric``, ``plot`` (``"bars"`` or ``"distribution"``), ``chance``,
         the model's identity and counts of skipped items.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> r = ClozeResult("x", pd.DataFrame({"a": [1]}), pd.DataFrame(columns=SUMMARY_COLUMNS), {"primary_metric": "a"})
+    >>> loaded = ClozeResult.load(r.save(tempfile.mkdtemp()))
+    >>> loaded.name, loaded.meta
+    ('x', {'primary_metric': 'a'})
     """
 
     name: str
@@ -108,43 +122,16 @@ class ClozeResult:
             raise KeyError(f"No metric {metric!r} for group {group!r} in {self.name}.")
         return float(rows.value.iloc[0])
 
-    def save(self, directory: str | Path) -> Path:
-        """Write ``items.csv``, ``summary.csv`` and ``meta.json`` into ``directory``.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> r = ClozeResult("x", pd.DataFrame({"a": [1]}), pd.DataFrame(columns=SUMMARY_COLUMNS))
-        >>> ClozeResult.load(r.save(tempfile.mkdtemp())).name
-        'x'
-        """
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        self.items.to_csv(target / "items.csv", index=False)
-        self.summary.to_csv(target / "summary.csv", index=False)
-        write_json_atomic(target / "meta.json", {"name": self.name, **self.meta})
-        return target
+    def _write(self, directory: Path) -> None:
+        self.items.to_csv(directory / ITEMS_FILE, index=False)
+        self.summary.to_csv(directory / SUMMARY_FILE, index=False)
+        write_json_atomic(directory / META_FILE, {"name": self.name, **self.meta})
 
     @classmethod
-    def load(cls, directory: str | Path) -> ClozeResult:
-        """Read a result written by :meth:`save`.
-
-        Raises
-        ------
-        StoreError
-            The directory lacks the files.
-
-        Examples
-        --------
-        >>> ClozeResult.load("runs/cloze/agreement")  # doctest: +SKIP
-        """
-        source = Path(directory)
-        missing = [n for n in ("items.csv", "summary.csv", "meta.json") if not (source / n).exists()]
-        if missing:
-            raise StoreError(f"{source} is not a saved cloze result (missing {', '.join(missing)}).")
-        meta = json.loads((source / "meta.json").read_text())
-        return cls(meta.pop("name"), pd.read_csv(source / "items.csv", keep_default_na=False, na_values=[""]),
-                   pd.read_csv(source / "summary.csv", keep_default_na=False, na_values=[""]), meta)
+    def _read(cls, directory: Path) -> ClozeResult:
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        return cls(meta.pop("name"), pd.read_csv(directory / ITEMS_FILE, keep_default_na=False, na_values=[""]),
+                   pd.read_csv(directory / SUMMARY_FILE, keep_default_na=False, na_values=[""]), meta)
 
     def plot(self) -> Figure:
         """Per-group bars with CIs of the primary metric, or the per-item score distribution for bias suites.

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from bertology.analyses.cloze.engine import MaskedCopy, score_copies
+from bertology.analyses.cloze.names import PLL_VARIANTS
 from bertology.core.errors import InputError, ModelError
 from bertology.core.models import LoadedModel
 
 PLLVariant = Literal["original", "within_word_l2r"]
-PLL_VARIANTS = ("original", "within_word_l2r")
 MASK_MARKERS = ("[MASK]", "{mask}")
 
 

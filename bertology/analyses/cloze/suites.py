@@ -24,13 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bertology.analyses.cloze.names import SUITES
 from bertology.analyses.cloze.result import ClozeResult, summarise
 from bertology.analyses.cloze.scorer import MaskedLMScorer, as_scorer
 from bertology.core.errors import InputError
 from bertology.core.models import LoadedModel
 
-SUITES = {"agreement": "choice", "pronoun": "choice", "telicity": "choice", "color": "choice",
-          "gender-occupation": "bias"}
 ALIASES = {"colour": "color", "gender": "gender-occupation", "bias": "gender-occupation"}
 SCHEMAS = {
     "choice": {"id": str, "template": str, "candidates": list, "correct": str, "condition": str},

@@ -1,19 +1,20 @@
-"""``run_cloze``: suites, benchmarks and top-k fills in one call, saved as tables and figures."""
+"""``cloze_task``: suites, evaluation sets and top-k fills in one call, saved as results and figures."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from bertology.analyses.cloze import evaluations
 from bertology.analyses.cloze.plots import plot_fill_table
 from bertology.analyses.cloze.result import ClozeResult
-from bertology.analyses.cloze.scorer import MaskedLMScorer, PLLVariant, as_scorer
+from bertology.analyses.cloze.scorer import PLLVariant, as_scorer
 from bertology.analyses.cloze.suites import run_suite
-from bertology.core.models import LoadedModel
+from bertology.core.models import LoadedModel, load_model
 from bertology.core.viz import save_figure
 
 logger = logging.getLogger(__name__)
@@ -27,51 +28,75 @@ FILL_TEMPLATES = (
 FILLS_FILE = "fills.csv"
 
 
-def run_cloze(model: LoadedModel | MaskedLMScorer, out: str | Path, suites: Sequence[str] = ("agreement",),
-              crows_pairs: str | Path | None = None, stereoset: str | Path | None = None,
-              blimp: str | Path | None = None, agreement_stimuli: str | Path | None = None,
-              agreement_format: str = "auto", pll_variant: PLLVariant = "within_word_l2r",
-              fill_templates: Sequence[str] = FILL_TEMPLATES, top_k: int = 5, n_boot: int = 1000, seed: int = 0,
-              max_tokens: int = 4096, progress: bool = True, figures: bool = True) -> dict[str, ClozeResult]:
-    """Run cloze suites and benchmarks with one masked LM and save every result under ``out``.
+def cloze_task(model: str | LoadedModel, out: str | Path, *, suites: Sequence[str] = ("agreement",),
+               crows_pairs: str | Path | None = None, stereoset: str | Path | None = None,
+               blimp: str | Path | None = None, agreement_stimuli: str | Path | None = None,
+               agreement_format: str = "auto", pll_variant: PLLVariant = "within_word_l2r",
+               fill_templates: Sequence[str] | None = None, top_k: int = 5, n_boot: int = 1000, seed: int = 0,
+               max_tokens: int = 4096, device: str | None = None, figures: bool = True,
+               progress: bool = True) -> dict[str, ClozeResult]:
+    """Run cloze suites and evaluation sets with one masked LM and save every result under ``out``.
 
-    Each result goes to ``out/<name>/`` (``items.csv``, ``summary.csv``, ``meta.json``,
-    see :meth:`ClozeResult.save`); the top-k fills of ``fill_templates`` to ``out/fills.csv``;
-    figures (PDF + PNG) to ``out/figures/`` via :func:`render_figures`.
+    Each result is saved into ``out/<name>/`` (see :class:`ClozeResult`); the top-k fills
+    of ``fill_templates`` go to ``out/fills.csv``; unless ``figures=False``, the figures
+    (PDF + PNG) go to ``out/figures/`` (see :func:`save_cloze_figures`).
 
     Parameters
     ----------
     model
-        A masked-LM model (``head="mlm"``) or a :class:`MaskedLMScorer`.
+        A model name or path (loaded with ``head="mlm"``), or a model loaded with
+        ``bt.load_model(..., head="mlm")``.
     out
         Output directory.
     suites
         Shipped suite names or suite JSONL files (see :func:`run_suite`).
     crows_pairs, stereoset, blimp, agreement_stimuli
-        Benchmark files (see :mod:`bertology.analyses.cloze.evaluations`); ``None`` skips one.
+        Evaluation-set files (see :mod:`bertology.analyses.cloze.evaluations`); ``None`` skips one.
     agreement_format
         Format of ``agreement_stimuli``: ``auto``, ``lgd``, ``gulordava``, ``marvin``.
     pll_variant
         PLL variant for BLiMP.
-    fill_templates, top_k
-        Templates for the top-k fill table (empty: no table).
+    fill_templates
+        Templates for the top-k fill table; ``None`` uses :data:`FILL_TEMPLATES`, an
+        empty list writes no table.
+    top_k
+        Fills per template.
     n_boot, seed
         Bootstrap resamples and seed.
-    max_tokens, progress
-        Batching budget and progress bars.
+    max_tokens
+        Token budget of one forward pass.
+    device
+        Device a model name is loaded on.
     figures
-        Render figures after scoring.
+        Render the figures.
+    progress
+        Show progress bars.
 
     Returns
     -------
     dict
-        ``{result name: ClozeResult}``.
+        ``{result name: ClozeResult}``; ``result.metric()`` is the value of
+        ``result.meta["primary_metric"]``.
+
+    Raises
+    ------
+    ModelError
+        A model without a masked-LM head.
+    InputError
+        An unknown suite or a malformed evaluation file.
 
     Examples
     --------
-    >>> run_cloze(bt.load_model("bert-base-uncased", head="mlm"), "runs/cloze", ["agreement"])  # doctest: +SKIP
+    >>> import tempfile, pathlib
+    >>> from tests.tiny_models import build_tiny_model
+    >>> path = build_tiny_model("bert", "mlm", pathlib.Path(tempfile.mkdtemp()))
+    >>> results = cloze_task(str(path), tempfile.mkdtemp(), suites=["telicity"], n_boot=20, fill_templates=[],
+    ...                      figures=False, progress=False)
+    >>> results["telicity"].meta["primary_metric"], 0 <= results["telicity"].metric() <= 1
+    ('accuracy', True)
     """
-    scorer = as_scorer(model, max_tokens, progress)
+    loaded = model if isinstance(model, LoadedModel) else load_model(model, head="mlm", device=device)
+    scorer = as_scorer(loaded, max_tokens, progress)
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -86,25 +111,28 @@ def run_cloze(model: LoadedModel | MaskedLMScorer, out: str | Path, suites: Sequ
         results["blimp"] = evaluations.blimp(scorer, blimp, variant=pll_variant, n_boot=n_boot, seed=seed)
     if agreement_stimuli:
         results["agreement-stimuli"] = evaluations.agreement_stimuli(scorer, agreement_stimuli, fmt=agreement_format,
-                                                            n_boot=n_boot, seed=seed)
+                                                                     n_boot=n_boot, seed=seed)
     for name, result in results.items():
         result.save(target / name)
         logger.info("%s: %s = %.3f", name, result.meta["primary_metric"], result.metric())
-    if fill_templates:
-        fills = [scorer.fill(template, top_k=top_k).assign(template=template) for template in fill_templates]
+    templates = FILL_TEMPLATES if fill_templates is None else fill_templates
+    if templates:
+        fills = [scorer.fill(template, top_k=top_k).assign(template=template) for template in templates]
         pd.concat(fills, ignore_index=True).to_csv(target / FILLS_FILE, index=False)
     if figures:
-        render_figures(target)
+        save_cloze_figures(results, target)
     return results
 
 
-def render_figures(out: str | Path) -> list[Path]:
-    """Re-render every cloze figure under ``out/figures`` from the stored tables only.
+def save_cloze_figures(results: Mapping[str, ClozeResult], out: str | Path) -> list[Path]:
+    """Each result's figure as ``out/figures/<name>``, and the fill table of ``out/fills.csv`` as ``fills``.
 
     Parameters
     ----------
+    results
+        ``{name: ClozeResult}``, e.g. from :func:`cloze_task` or loaded with :meth:`ClozeResult.load`.
     out
-        A directory written by :func:`run_cloze`.
+        The task's output directory.
 
     Returns
     -------
@@ -113,15 +141,23 @@ def render_figures(out: str | Path) -> list[Path]:
 
     Examples
     --------
-    >>> render_figures("runs/cloze")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from bertology.analyses.cloze.result import SUMMARY_COLUMNS
+    >>> r = ClozeResult("x", pd.DataFrame(), pd.DataFrame([("all", "accuracy", 0.5, 0.4, 0.6, 3)],
+    ...                 columns=SUMMARY_COLUMNS), {"primary_metric": "accuracy", "plot": "bars"})
+    >>> [p.name for p in save_cloze_figures({"x": r}, tempfile.mkdtemp())]
+    ['x.pdf', 'x.png']
     """
     source = Path(out)
     written: list[Path] = []
-    for directory in sorted(p.parent for p in source.glob("*/meta.json")):
-        result = ClozeResult.load(directory)
-        written += save_figure(result.plot(), source / "figures" / directory.name)
+    for name, result in results.items():
+        figure = result.plot()
+        written += save_figure(figure, source / "figures" / name)
+        plt.close(figure)
     if (source / FILLS_FILE).exists():
         table = pd.read_csv(source / FILLS_FILE, keep_default_na=False)
         fills = {template: part for template, part in table.groupby("template", sort=False)}
-        written += save_figure(plot_fill_table(fills, top_k=int(table["rank"].max())), source / "figures" / "fills")
+        figure = plot_fill_table(fills, top_k=int(table["rank"].max()))
+        written += save_figure(figure, source / "figures" / "fills")
+        plt.close(figure)
     return written

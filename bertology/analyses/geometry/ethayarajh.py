@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bertology.core.errors import InputError
 from bertology.analyses.geometry.vectors import cosine_matrix, unit_rows, word_vectors
+from bertology.core.errors import InputError
 from bertology.core.models import LoadedModel
+from bertology.core.results import TableResult
 from bertology.core.viz import PALETTE, new_figure
 from bertology.core.viz.style import paper_style
 
@@ -78,25 +77,23 @@ def anisotropy_baseline(vectors: np.ndarray, n_pairs: int = 1000, seed: int = 0)
     return float(np.einsum("ij,ij->i", unit[first], unit[second]).mean())
 
 
-@dataclass
-class EthayarajhResult:
+class EthayarajhResult(TableResult):
     """Self-similarity, intra-sentence similarity and anisotropy by layer.
 
-    Attributes
+    Parameters
     ----------
-    table
+    frame
         Columns ``layer, measure, raw, baseline, adjusted`` with ``measure`` in
         ``self_similarity``, ``intra_sentence`` and ``anisotropy``; ``adjusted = raw − baseline``.
     meta
         Corpus size and settings.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"layer": [0], "measure": ["anisotropy"], "raw": [.3], "baseline": [.3], "adjusted": [0.]})
+    >>> EthayarajhResult(t, {"n_pairs": 1000}).to_frame()["measure"].tolist()
+    ['anisotropy']
     """
-
-    table: pd.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The tidy table."""
-        return self.table.reset_index(drop=True)
 
     def plot(self) -> Figure:
         """Raw (solid) and anisotropy-adjusted (dashed) measures by layer.
@@ -112,7 +109,7 @@ class EthayarajhResult:
             figure, axes = new_figure("page", height=2.4, ncols=2)
             names = {"self_similarity": "self-similarity", "intra_sentence": "intra-sentence", "anisotropy": "anisotropy"}
             for index, (measure, label) in enumerate(names.items()):
-                rows = self.table[self.table["measure"] == measure].sort_values("layer")
+                rows = self.frame[self.frame["measure"] == measure].sort_values("layer")
                 if rows.empty:
                     continue
                 axes[0].plot(rows["layer"], rows["raw"], marker="o", color=PALETTE[index], label=label)
@@ -121,7 +118,7 @@ class EthayarajhResult:
             for axis, title in zip(axes, ("raw cosine", "adjusted for anisotropy")):
                 axis.set_xlabel("layer (0 = embeddings)")
                 axis.set_title(title)
-                axis.set_xticks(sorted(self.table["layer"].unique()))
+                axis.set_xticks(sorted(self.frame["layer"].unique()))
             axes[0].set_ylabel("mean cosine similarity")
             axes[0].legend(loc="best")
             axes[1].legend(loc="best")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -14,6 +16,8 @@ from matplotlib.figure import Figure
 from bertology.core.data.loaders import ProbeDataset
 from bertology.core.errors import InputError
 from bertology.core.extraction.features import Source, layer_features
+from bertology.core.io import write_json_atomic
+from bertology.core.results import META_FILE, TABLE_FILE, Result
 from bertology.core.viz import PALETTE, new_figure
 from bertology.core.viz.style import paper_style
 
@@ -49,8 +53,11 @@ def umap_2d(vectors: np.ndarray, seed: int = 0, n_neighbors: int = 15) -> np.nda
 
 
 @dataclass
-class ProjectionResult:
+class ProjectionResult(Result):
     """2-D coordinates of each item at each layer.
+
+    Saved with ``save(out)`` as ``table.csv`` (the :meth:`to_frame` table) and ``meta.json``
+    (method, sense names, metadata) in directory ``out``.
 
     Attributes
     ----------
@@ -64,6 +71,13 @@ class ProjectionResult:
         ``"pca"`` or ``"umap"``.
     meta
         Dataset and settings.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> r = ProjectionResult({0: np.zeros((2, 2))}, np.array([0, 1]), ["fruit", "company"], "pca")
+    >>> ProjectionResult.load(r.save(tempfile.mkdtemp())).label_names
+    ['fruit', 'company']
     """
 
     coords: dict[int, np.ndarray]
@@ -86,23 +100,19 @@ class ProjectionResult:
                   for layer, xy in sorted(self.coords.items())]
         return pd.concat(frames, ignore_index=True)
 
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame, method: str = "pca") -> ProjectionResult:
-        """Rebuild a result from :meth:`to_frame` output (e.g. a saved CSV).
+    def _write(self, directory: Path) -> None:
+        self.to_frame().to_csv(directory / TABLE_FILE, index=False)
+        write_json_atomic(directory / META_FILE, {"method": self.method, "label_names": self.label_names,
+                                                  "meta": self.meta})
 
-        Examples
-        --------
-        >>> r = ProjectionResult({0: np.zeros((2, 2))}, np.array([0, 1]), ["a", "b"], "pca")
-        >>> ProjectionResult.from_frame(r.to_frame()).label_names
-        ['a', 'b']
-        """
+    @classmethod
+    def _read(cls, directory: Path) -> ProjectionResult:
+        stored = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        frame = pd.read_csv(directory / TABLE_FILE)
         first = frame[frame["layer"] == frame["layer"].min()].sort_values("item")
-        names = first.drop_duplicates("label").sort_values("label")
-        label_names = [""] * (int(names["label"].max()) + 1)
-        for label, sense in zip(names["label"], names["sense"]):
-            label_names[int(label)] = str(sense)
         coords = {int(layer): rows.sort_values("item")[["x", "y"]].to_numpy() for layer, rows in frame.groupby("layer")}
-        return cls(coords, first["label"].to_numpy(dtype=np.int64), label_names, method)
+        return cls(coords, first["label"].to_numpy(dtype=np.int64), list(stored["label_names"]), stored["method"],
+                   stored["meta"])
 
     def plot(self, ncols: int | None = None) -> Figure:
         """Small multiples over layers: one scatter per layer, points coloured by sense.

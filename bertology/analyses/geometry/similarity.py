@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bertology.analyses.geometry.vectors import cosine_matrix, static_embeddings
 from bertology.core.data.loaders import ProbeDataset
 from bertology.core.errors import InputError
-from bertology.analyses.geometry.vectors import cosine_matrix, static_embeddings
-from bertology.core.models import LoadedModel
-from bertology.core.stats import mean_ci
 from bertology.core.extraction.features import layer_features
+from bertology.core.models import LoadedModel
+from bertology.core.results import TableResult
+from bertology.core.stats import mean_ci
 from bertology.core.viz import PALETTE, new_figure
 from bertology.core.viz.style import paper_style
 
@@ -38,26 +37,24 @@ def pair_similarities(vectors: np.ndarray, labels: np.ndarray) -> dict[str, np.n
     return {"same sense": values[same], "different sense": values[~same]}
 
 
-@dataclass
-class SimilarityResult:
+class SimilarityResult(TableResult):
     """Mean cosine similarity of a word's occurrences by layer.
 
-    Attributes
+    Parameters
     ----------
-    table
+    frame
         Columns ``layer, comparison, mean, ci_low, ci_high, n, static`` where
         ``comparison`` is ``same sense`` or ``different sense`` and ``static`` the same
         statistic for the static input embeddings (no context, no position).
     meta
         Dataset and settings.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"layer": [0, 0], "comparison": list(COMPARISONS), "mean": [.8, .6]})
+    >>> SimilarityResult(t, {"dataset": "bank"}).to_frame()["mean"].tolist()
+    [0.8, 0.6]
     """
-
-    table: pd.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The tidy table."""
-        return self.table.reset_index(drop=True)
 
     def plot(self) -> Figure:
         """Similarity by layer for same- and different-sense pairs, with the static embedding as dashed lines.
@@ -72,17 +69,17 @@ class SimilarityResult:
         with paper_style():
             figure, axes = new_figure(height=2.9)
             for index, comparison in enumerate(COMPARISONS):
-                rows = self.table[self.table["comparison"] == comparison].sort_values("layer")
+                rows = self.frame[self.frame["comparison"] == comparison].sort_values("layer")
                 if rows.empty:
                     continue
                 axes.plot(rows["layer"], rows["mean"], marker="o", color=PALETTE[index], label=comparison)
                 axes.fill_between(rows["layer"], rows["ci_low"], rows["ci_high"], color=PALETTE[index], alpha=0.2,
                                   linewidth=0)
-            static = self.table.groupby("comparison")["static"].first()
+            static = self.frame.groupby("comparison")["static"].first()
             if static.notna().any():
                 axes.axhline(float(static.max()), color="0.4", linestyle="--", linewidth=1,
                              label="static input embedding")
-            axes.set_xticks(sorted(self.table["layer"].unique()))
+            axes.set_xticks(sorted(self.frame["layer"].unique()))
             axes.set_xlabel("layer (0 = embeddings)")
             axes.set_ylabel("cosine similarity")
             word = self.meta.get("dataset")

@@ -10,7 +10,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         'estimator': ['LinearProbe'],
         'mdl': ['MDLScore', 'PORTIONS', 'block_ends', 'online_codelength'],
         'result': ['ProbeResult'],
-        'layerwise': ['fold_splits', 'layer_features', 'probe_layers'],
-        'task': ['probe_task'],
+        'layerwise': ['fold_splits', 'probe_layers'],
+        'task': ['probe_task', 'save_probe_figures'],
     },
 )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -11,18 +12,18 @@ import pandas as pd
 from sklearn.base import ClassifierMixin, clone
 from sklearn.model_selection import StratifiedKFold
 
-from bertology.core.data.loaders import ProbeDataset
-from bertology.core.errors import InputError
-from bertology.core.extraction.features import Source, auto_pool, layer_features
-from bertology.core.models import LoadedModel
 from bertology.analyses.probes.controls import control_task_labels, majority_predictions, selectivity
 from bertology.analyses.probes.encoders import random_encoder as make_random_encoder
 from bertology.analyses.probes.mdl import PORTIONS, online_codelength
 from bertology.analyses.probes.metrics import accuracy, macro_f1
-from bertology.core.stats import bootstrap_ci, mean_ci
 from bertology.analyses.probes.result import ProbeResult
 from bertology.analyses.probes.solver import fit_predict_proba
+from bertology.core.data.loaders import ProbeDataset
+from bertology.core.errors import InputError
+from bertology.core.extraction.features import Source, auto_pool, layer_features
+from bertology.core.models import LoadedModel
 from bertology.core.progress import progress_bar
+from bertology.core.stats import bootstrap_ci, mean_ci
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def _mdl_rows(stack: np.ndarray, labels: np.ndarray, layers: list[int], n_classe
 
 
 def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequence[int] = "all", pool: str = "auto",
-                 cv: int | None = 5, seeds: Sequence[int] = (0,), controls: bool = True, mdl: bool = False,
+                 cv: int | None = 5, seed: int | Sequence[int] = 0, controls: bool = True, mdl: bool = False,
                  random_encoder: bool = False, estimator: ClassifierMixin | None = None, C: float = 1.0,
                  max_iter: int = 100, level: float = 0.95, batch_size: int = 32, store: str | Path | None = None,
                  progress: bool = True) -> ProbeResult:
@@ -187,8 +188,9 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
         ``"auto"`` (``word_mean`` for word-level data, else ``cls``) or any pooling of :func:`bertology.extract`.
     cv
         Folds of stratified k-fold cross-validation, or ``None`` for the dataset's official split.
-    seeds
-        Seeds of the fold shuffles and control-task draws; scores are pooled over folds × seeds.
+    seed
+        Seed of the fold shuffle and control-task draw, or several seeds for repeated runs; scores are pooled
+        over folds × seeds.
     controls
         Run the control task and report selectivity.
     mdl
@@ -220,15 +222,18 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
     --------
     >>> import bertology as bt
     >>> m = bt.load_model("minilm")
-    >>> res = bt.probe_layers(m, bt.data.load_coarsewsd20("bank"), cv=5, progress=False)
+    >>> res = bt.probe_layers(m, bt.data.load_coarsewsd20("bank"), cv=5, seed=[0, 1], progress=False)
     >>> res.to_frame().columns.tolist()[1:]
     ['layer', 'metric', 'mean', 'ci_low', 'ci_high', 'n', 'baseline', 'control', 'selectivity']
+    >>> int(res.to_frame()["n"].iloc[0])  # 5 folds x 2 seeds
+    10
     """
     if random_encoder and not isinstance(source, LoadedModel):
         raise InputError("random_encoder=True needs a model to re-initialise: pass a LoadedModel as source, "
                          "or random_encoder=False for precomputed features.")
+    seeds = [int(seed)] if isinstance(seed, Integral) else [int(s) for s in seed]
     if not seeds:
-        raise InputError("seeds is empty: pass at least one seed, e.g. seeds=(0,).")
+        raise InputError("seed is an empty list: pass one seed (seed=0) or several (seed=[0, 1, 2]).")
     if isinstance(source, LoadedModel):
         pool = auto_pool(pool, data)
     features, valid = layer_features(source, data, layers, pool, batch_size, store, progress)
@@ -238,7 +243,7 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
         features = {k: v[valid] for k, v in features.items()}
     layer_ids = sorted(features)
     labels, types = data.labels, data.types
-    splits = {int(seed): fold_splits(labels, cv, int(seed), data.split) for seed in seeds}
+    splits = {s: fold_splits(labels, cv, s, data.split) for s in seeds}
     stack = np.stack([features[k] for k in layer_ids])
     common = dict(n_classes=data.n_classes, splits=splits, estimator=estimator, C=C, max_iter=max_iter, level=level,
                   progress=progress)
@@ -246,13 +251,13 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
     if mdl:
         rows += _mdl_rows(stack, labels, layer_ids, data.n_classes, seeds, C, max_iter, level, "trained")
     if random_encoder:
-        random_model = make_random_encoder(source, seed=int(seeds[0]))
+        random_model = make_random_encoder(source, seed=seeds[0])
         random_features, _ = layer_features(random_model, data, layer_ids, pool, batch_size, None, progress)
         random_stack = np.stack([random_features[k] for k in layer_ids])
         rows += _evaluate(random_stack, labels, types, layer_ids, controls=False, encoder="random", **common)
-    meta = {"dataset": data.name, "n_items": len(data), "n_classes": data.n_classes, "label_names": data.label_names,
-            "layers": layer_ids, "pool": pool, "cv": cv if cv is not None else "official split",
-            "seeds": [int(s) for s in seeds], "C": C, "level": level,
+    meta = {"dataset": data.name, "n_items": len(data), "n_classes": data.n_classes,
+            "label_names": list(data.label_names), "layers": layer_ids, "pool": pool,
+            "cv": cv if cv is not None else "official split", "seed": seeds, "C": C, "level": level,
             "model": source.describe() if isinstance(source, LoadedModel) else None,
             "probe": "batched logistic regression (preconditioned L-BFGS)" if estimator is None else repr(estimator)}
     return ProbeResult(pd.DataFrame(rows), meta)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import ClassifierMixin, clone
 
-from bertology.core.errors import InputError
 from bertology.analyses.probes.solver import fit_predict_proba
+from bertology.core.errors import InputError
 
 PORTIONS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.25, 12.5, 25.0, 50.0, 100.0)
 """Block boundaries in percent of the data (Voita & Titov 2020)."""

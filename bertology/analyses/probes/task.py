@@ -1,22 +1,26 @@
-"""Named probing tasks (CoarseWSD-20, SST-2, any label table) run end to end into a directory."""
+"""``probe_task``: load a named dataset, probe every layer, save the result and its figures."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from bertology.core.data.loaders import load_dataset
-from bertology.core.errors import InputError
-from bertology.core.models import LoadedModel, load_model
-from bertology.analyses.probes.result import ProbeResult
 from bertology.analyses.probes.layerwise import probe_layers
+from bertology.analyses.probes.result import ProbeResult
+from bertology.core.data.loaders import load_dataset
+from bertology.core.models import LoadedModel, load_model
 from bertology.core.viz import save_figure
+
 
 def save_probe_figures(result: ProbeResult, out: str | Path) -> list[Path]:
     """Write the layer curves (accuracy, macro-F1, MDL if present) and selectivity into ``out/figures``.
 
     Examples
     --------
-    >>> save_probe_figures(ProbeResult.load("runs/wsd"), "runs/wsd")  # doctest: +SKIP
+    >>> import tempfile, pandas as pd
+    >>> t = pd.DataFrame({"encoder": "trained", "layer": [0, 1], "metric": "accuracy", "mean": [.5, .8]})
+    >>> [p.name for p in save_probe_figures(ProbeResult(t), tempfile.mkdtemp())]
+    ['probe_accuracy.pdf', 'probe_accuracy.png']
     """
     figures = Path(out) / "figures"
     metrics = set(result.to_frame()["metric"])
@@ -29,39 +33,55 @@ def save_probe_figures(result: ProbeResult, out: str | Path) -> list[Path]:
     return written
 
 
-def probe_task(model: str | LoadedModel, task: str, out: str | Path, data: str | Path | None = None,
+def probe_task(model: str | LoadedModel, dataset: str, out: str | Path, *, input: str | Path | None = None,
                word: str | None = None, text_column: str = "sentence", label_column: str = "label",
-               word_column: str | None = None, layers: str = "all", pool: str = "auto", cv: int | None = 5,
-               seeds: tuple[int, ...] = (0,), controls: bool = True, mdl: bool = False, random_encoder: bool = False,
-               figures: bool = True, progress: bool = True) -> ProbeResult:
-    """Load a task, probe every layer, save the table and figures (what ``bertology probe`` runs).
+               word_column: str | None = None, layers: str | int | Sequence[int] = "all", pool: str = "auto",
+               cv: int | None = 5, seed: int | Sequence[int] = 0, controls: bool = True, mdl: bool = False,
+               random_encoder: bool = False, batch_size: int = 32, device: str | None = None, figures: bool = True,
+               progress: bool = True) -> ProbeResult:
+    """Load a dataset, probe every layer, save the result into ``out`` (what ``bertology probe`` runs).
 
     Parameters
     ----------
     model
-        Model name, path, ``"minilm"`` or a LoadedModel.
-    task, data, word, text_column, label_column, word_column
-        As in :func:`load_task`.
+        Model name, path, ``"minilm"``, or a loaded model.
+    dataset
+        ``coarsewsd20``, ``sst2`` or ``table`` (see :func:`bertology.core.data.loaders.load_dataset`).
     out
-        Output directory (``probe_results.csv``, ``probe_meta.json``, ``figures/``).
-    layers, pool, cv, seeds, controls, mdl, random_encoder, progress
-        As in :func:`bertology.probe_layers` (``cv=None``: the official split).
+        Output directory: the :class:`ProbeResult` (``table.csv``, ``meta.json``) and ``figures/``.
+    input
+        Dataset root (``coarsewsd20``) or file (``sst2``, ``table``); ``None`` uses the shipped sample.
+    word
+        CoarseWSD-20 word (``None``: every word under ``input``).
+    text_column, label_column, word_column
+        Columns of a ``table`` dataset.
+    layers, pool, seed, controls, mdl, random_encoder, batch_size, progress
+        As in :func:`bertology.probe_layers`.
+    cv
+        Folds of stratified cross-validation, or ``None`` for the dataset's official train/test split.
+    device
+        Device for a model given by name.
     figures
-        Also render the figures.
+        Also render the figures into ``out/figures``.
 
     Returns
     -------
     ProbeResult
+        Its ``meta["dataset"]`` is ``dataset``.
 
     Examples
     --------
-    >>> r = probe_task("minilm", "coarsewsd20", "runs/wsd", word="apple", progress=False)  # doctest: +SKIP
+    >>> import tempfile
+    >>> r = probe_task("minilm", "coarsewsd20", tempfile.mkdtemp(), word="bank", layers="0,6", cv=None,
+    ...                figures=False, progress=False)
+    >>> r.best_layer()
+    6
     """
-    dataset = load_dataset(task, data, word, text_column, label_column, word_column)
-    loaded = model if isinstance(model, LoadedModel) else load_model(model)
-    result = probe_layers(loaded, dataset, layers=layers, pool=pool, cv=cv, seeds=seeds, controls=controls, mdl=mdl,
-                          random_encoder=random_encoder, progress=progress)
-    result.meta["task"] = task
+    data = load_dataset(dataset, input, word, text_column, label_column, word_column)
+    loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device)
+    result = probe_layers(loaded, data, layers=layers, pool=pool, cv=cv, seed=seed, controls=controls, mdl=mdl,
+                          random_encoder=random_encoder, batch_size=batch_size, progress=progress)
+    result.meta["dataset"] = dataset
     result.save(out)
     if figures:
         save_probe_figures(result, out)

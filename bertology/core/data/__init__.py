@@ -5,7 +5,8 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        'loaders': ['DATASETS', 'ProbeDataset', 'load_dataset', 'load_coarsewsd20', 'load_sst2', 'load_table_dataset'],
+        'names': ['DATASETS'],
+        'loaders': ['ProbeDataset', 'load_dataset', 'load_coarsewsd20', 'load_sst2', 'load_table_dataset'],
         'tables': ['column', 'find_text_column', 'int_column', 'read_table'],
     },
 )

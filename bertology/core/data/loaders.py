@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bertology.core.data.names import DATASETS
 from bertology.core.data.tables import column, int_column, read_table
 from bertology.core.errors import InputError
 from bertology.core.paths import SHIPPED_DIR
 
 logger = logging.getLogger(__name__)
 
-DATASETS = ("coarsewsd20", "sst2", "table")
 SHIPPED_COARSEWSD20 = SHIPPED_DIR / "coarsewsd20"
 SHIPPED_SST2 = SHIPPED_DIR / "sst2_sample.tsv"
 COARSEWSD20_WORDS = ("apple", "arm", "bank", "bass", "bow", "chair", "club", "crane", "deck", "digit", "hood", "java",

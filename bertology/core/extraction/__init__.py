@@ -7,6 +7,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submod_attrs={
         'align': ['EncodedCorpus', 'encode_corpus', 'length_sorted_batches', 'pad_sequences', 'word_char_span'],
         'extractor': ['batch_tensors', 'extract', 'resolve_layers'],
+        'features': ['auto_pool', 'layer_features'],
+        'task': ['extract_task'],
         'pooling': ['POOLINGS', 'PoolingInputs', 'pool_layers', 'resolve_pooling'],
         'store': ['ActivationStore', 'StoreWriter'],
     },

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from bertology.core.distributed import RankInfo, barrier, rank_info
 from bertology.core.errors import InputError
 from bertology.core.extraction.align import EncodedCorpus, OnError, encode_corpus, length_sorted_batches, pad_sequences
 from bertology.core.extraction.pooling import WORD_POOLINGS, PoolingInputs, pool_layers, resolve_pooling
-from bertology.core.distributed import RankInfo, barrier, rank_info
 from bertology.core.extraction.store import DTYPES, ActivationStore, StoreWriter
 from bertology.core.hooks import hidden_state_name, trace
 from bertology.core.hooks.names import hidden_index
@@ -131,7 +131,7 @@ def extract(
     words: Sequence[int] | None = None,
     spans: Sequence[tuple[int, int]] | None = None,
     batch_size: int = 32,
-    store: str | Path | None = None,
+    out: str | Path | None = None,
     dtype: str = "float32",
     truncate: bool = False,
     on_error: OnError = "raise",
@@ -166,7 +166,7 @@ def extract(
         Per text, the target word's ``(start, end)`` character span (instead of ``words``).
     batch_size
         Items per forward pass.
-    store
+    out
         Output directory; ``None`` uses a new temporary directory.
     dtype
         ``"float32"`` or ``"float16"`` on disk.
@@ -228,7 +228,7 @@ def extract(
         "tokenizer": type(model.tokenizer).__name__, "packages": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    directory = Path(store) if store is not None else Path(tempfile.mkdtemp(prefix="bertology-store-"))
+    directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="bertology-store-"))
     info = rank_info() if rank is None else rank
     if info.rank == 0:
         writer = StoreWriter(directory, manifest, model.hidden_size, overwrite=overwrite)

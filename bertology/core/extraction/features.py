@@ -44,7 +44,10 @@ def layer_features(source: Source, data: ProbeDataset, layers: str | int | Seque
         As in :func:`bertology.extract`; for a mapping, ``"all"`` means all its keys.
     pool
         Pooling; ``"auto"`` is ``word_mean`` for word-level data, ``cls`` otherwise.
-    batch_size, store, progress
+    batch_size, progress
+        Passed to :func:`bertology.extract`.
+    store
+        Directory of the activation store (``out`` of :func:`bertology.extract`); ``None``: a temporary one.
         Passed to :func:`bertology.extract`.
 
     Returns
@@ -61,7 +64,7 @@ def layer_features(source: Source, data: ProbeDataset, layers: str | int | Seque
     """
     if isinstance(source, LoadedModel):
         activations = extract(source, data.texts, layers=layers, pool=auto_pool(pool, data), words=data.words,
-                              batch_size=batch_size, store=store, progress=progress)
+                              batch_size=batch_size, out=store, progress=progress)
         valid = np.asarray(activations.valid, dtype=bool)
         return {k: np.asarray(activations[k], dtype=np.float32) for k in activations.layers}, valid
     if not isinstance(source, Mapping) or not len(source):

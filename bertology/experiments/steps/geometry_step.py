@@ -4,58 +4,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
+from bertology.analyses.geometry import EthayarajhResult, ProjectionResult, SimilarityResult
+from bertology.analyses.geometry.task import geometry_task, save_geometry_figures
 from bertology.core.paths import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
-from bertology.core.extraction import extract
-from bertology.analyses.geometry import EthayarajhResult, ProjectionResult, SimilarityResult
-from bertology.analyses.geometry import context_similarity, ethayarajh_measures, project_layers
-from bertology.core.data.loaders import load_dataset
-from bertology.core.viz import save_figure
-
-PROJECTION_TABLE = "projection.csv"
-SIMILARITY_TABLE = "similarity.csv"
-ETHAYARAJH_TABLE = "ethayarajh.csv"
 
 DEFAULTS = {
-    "data": "",
+    "input": "",
     "word": "apple",
     "layers": "all",
     "method": "pca",
     "ethayarajh": True,
     "n_pairs": 1000,
+    "batch_size": 32,
 }
 
 
 def run(ctx: StepContext) -> None:
     """Project the word's vectors, compare them across contexts and measure contextuality by layer."""
     params = ctx.params
-    data = resolve_data_path(params["data"], ctx.data_root) if params["data"] else None
-    dataset = load_dataset("coarsewsd20", data, params["word"] or None)
-    model = ctx.get_model()
-    vectors = extract(model, dataset.texts, layers=params["layers"], pool="word_mean", words=dataset.words,
-                      progress=ctx.progress)
-    projection = project_layers(vectors, dataset, method=params["method"], seed=ctx.seed, progress=ctx.progress)
-    projection.to_frame().to_csv(ctx.out_dir / PROJECTION_TABLE, index=False)
-    similarity = context_similarity(model, dataset, progress=ctx.progress, features=vectors)
-    similarity.to_frame().to_csv(ctx.out_dir / SIMILARITY_TABLE, index=False)
-    if params["ethayarajh"]:
-        measures = ethayarajh_measures(model, dataset.texts, params["layers"], n_pairs=int(params["n_pairs"]),
-                                       seed=ctx.seed, progress=ctx.progress)
-        measures.to_frame().to_csv(ctx.out_dir / ETHAYARAJH_TABLE, index=False)
+    geometry_task(ctx.get_model(), ctx.out,
+                  input=resolve_data_path(params["input"], ctx.data_root) if params["input"] else None,
+                  word=params["word"] or None, layers=params["layers"], method=params["method"],
+                  ethayarajh=bool(params["ethayarajh"]), n_pairs=int(params["n_pairs"]), seed=ctx.seed,
+                  batch_size=int(params["batch_size"]), figures=False, progress=ctx.progress)
 
 
-def figures(out_dir: Path) -> list[Path]:
-    """Projection small multiples, similarity by layer and Ethayarajh's measures, from the stored tables."""
-    written = save_figure(ProjectionResult.from_frame(pd.read_csv(out_dir / PROJECTION_TABLE)).plot(),
-                          out_dir / "figures" / "projection")
-    written += save_figure(SimilarityResult(pd.read_csv(out_dir / SIMILARITY_TABLE)).plot(),
-                           out_dir / "figures" / "similarity_by_layer")
-    if (out_dir / ETHAYARAJH_TABLE).is_file():
-        written += save_figure(EthayarajhResult(pd.read_csv(out_dir / ETHAYARAJH_TABLE)).plot(),
-                               out_dir / "figures" / "ethayarajh")
-    return written
+def figures(out: Path) -> list[Path]:
+    """Projection small multiples, similarity by layer and Ethayarajh's measures, from the saved results."""
+    results = {"projection": ProjectionResult.load(out / "projection"),
+               "similarity": SimilarityResult.load(out / "similarity")}
+    if (out / "ethayarajh").is_dir():
+        results["ethayarajh"] = EthayarajhResult.load(out / "ethayarajh")
+    return save_geometry_figures(results, out)
 
 
 STEP = register_step(StepSpec(
@@ -63,7 +44,7 @@ STEP = register_step(StepSpec(
     defaults=DEFAULTS,
     run=run,
     figures=figures,
-    data_params=("data",),
+    data_params=("input",),
     types={"layers": (str, int, list)},
     description="PCA/UMAP of a word's vectors by sense, its similarity across contexts, Ethayarajh's measures.",
 ))

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bertology.analyses.probes.result import ProbeResult
+from bertology.analyses.probes.task import probe_task, save_probe_figures
 from bertology.core.paths import resolve_data_path
 from bertology.experiments.registry import StepContext, StepSpec, register_step
-from bertology.analyses.probes.result import ProbeResult
-from bertology.analyses.probes.layerwise import probe_layers
-from bertology.analyses.probes.task import save_probe_figures
-from bertology.core.data.loaders import load_dataset
 
 DEFAULTS = {
-    "task": "coarsewsd20",
-    "data": "",
+    "dataset": "coarsewsd20",
+    "input": "",
     "word": "",
     "text_column": "sentence",
     "label_column": "label",
@@ -21,30 +19,30 @@ DEFAULTS = {
     "layers": "all",
     "pool": "auto",
     "cv": 5,
-    "n_seeds": 1,
+    "seed": None,
     "controls": True,
     "mdl": False,
     "random_encoder": False,
+    "batch_size": 32,
 }
 
 
 def run(ctx: StepContext) -> None:
-    """Probe every layer on the task's data and write ``probe_results.csv`` and ``probe_meta.json``."""
+    """Probe every layer on the dataset and save the ProbeResult into the step directory."""
     params = ctx.params
-    data = resolve_data_path(params["data"], ctx.data_root) if params["data"] else None
-    dataset = load_dataset(params["task"], data, params["word"] or None, params["text_column"], params["label_column"],
-                        params["word_column"] or None)
-    result = probe_layers(ctx.get_model(), dataset, layers=params["layers"], pool=params["pool"],
-                          cv=int(params["cv"]) or None, seeds=tuple(range(ctx.seed, ctx.seed + int(params["n_seeds"]))),
-                          controls=bool(params["controls"]), mdl=bool(params["mdl"]),
-                          random_encoder=bool(params["random_encoder"]), progress=ctx.progress)
-    result.meta["task"] = params["task"]
-    result.save(ctx.out_dir)
+    seed = ctx.seed if params["seed"] is None else params["seed"]
+    probe_task(ctx.get_model(), params["dataset"], ctx.out,
+               input=resolve_data_path(params["input"], ctx.data_root) if params["input"] else None,
+               word=params["word"] or None, text_column=params["text_column"], label_column=params["label_column"],
+               word_column=params["word_column"] or None, layers=params["layers"], pool=params["pool"],
+               cv=int(params["cv"]) or None, seed=seed, controls=bool(params["controls"]), mdl=bool(params["mdl"]),
+               random_encoder=bool(params["random_encoder"]), batch_size=int(params["batch_size"]), figures=False,
+               progress=ctx.progress)
 
 
-def figures(out_dir: Path) -> list[Path]:
-    """Layer curves and selectivity from the stored table."""
-    return save_probe_figures(ProbeResult.load(out_dir), out_dir)
+def figures(out: Path) -> list[Path]:
+    """Layer curves and selectivity from the saved ProbeResult."""
+    return save_probe_figures(ProbeResult.load(out), out)
 
 
 STEP = register_step(StepSpec(
@@ -52,8 +50,8 @@ STEP = register_step(StepSpec(
     defaults=DEFAULTS,
     run=run,
     figures=figures,
-    data_params=("data",),
-    types={"layers": (str, int, list)},
+    data_params=("input",),
+    types={"layers": (str, int, list), "seed": (int, list)},
     description="Layer-wise linear probes (k-fold or official split) with majority, control-task, "
                 "random-encoder and MDL baselines.",
 ))

@@ -1,0 +1,76 @@
+"""The attention tasks on a tiny model: what they save equals the direct computations, and the figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bertology as bt
+from bertology.analyses.attention import (
+    STATISTICS,
+    AttentionMaps,
+    AttentionStats,
+    HeadView,
+    SentenceAttention,
+    attention_task,
+    head_view_task,
+    rollout,
+    save_attention_figures,
+    sentence_attention,
+)
+from bertology.core.errors import InputError
+
+TEXTS = ["the bank is closed.", "the river, the bank.", "who?"]
+
+
+def test_attention_task_saves_statistics_example_rollout_and_view(tmp_path, tiny_model):
+    model = tiny_model("bert")
+    stats = attention_task(model, TEXTS, tmp_path, batch_size=2, example_text="the bank", example_text_b="the river",
+                           figures=False, progress=False)
+    direct = bt.attention_stats(model, TEXTS, batch_size=2, progress=False)
+    loaded = AttentionStats.load(tmp_path / "stats")
+    assert stats.n_sentences == loaded.n_sentences == 3 and stats.n_tokens == loaded.n_tokens == direct.n_tokens
+    for name in STATISTICS:
+        np.testing.assert_allclose(stats.values[name], direct.values[name], atol=1e-9)
+        np.testing.assert_array_equal(loaded.values[name], stats.values[name])
+    fresh = sentence_attention(model, ("the bank", "the river"))
+    example = SentenceAttention.load(tmp_path / "example")
+    assert example.tokens == fresh.tokens and example.is_pair
+    np.testing.assert_allclose(example.patterns, fresh.patterns, atol=1e-6)
+    maps = AttentionMaps.load(tmp_path / "rollout")
+    assert maps.kind == "rollout"
+    np.testing.assert_allclose(maps.maps, rollout(fresh.patterns), atol=1e-6)
+    assert 'class="bt-hv-filter"' in (tmp_path / "head_view.html").read_text()
+    assert not (tmp_path / "figures").exists()
+    written = save_attention_figures(tmp_path)
+    assert sorted(p.name for p in written) == sorted(f"{n}.{e}" for n in ("head_stats", "attention_grid", "rollout")
+                                                     for e in ("pdf", "png"))
+
+
+def test_attention_task_reads_a_file_and_renders_figures(tmp_path, tiny_model):
+    corpus = tmp_path / "corpus.tsv"
+    corpus.write_text("id\tsentence\n" + "".join(f"{i}\t{t}\n" for i, t in enumerate(TEXTS)))
+    model = tiny_model("bert")
+    stats = attention_task(model, corpus, tmp_path / "out", progress=False)
+    np.testing.assert_allclose(stats.values["entropy"],
+                               bt.attention_stats(model, TEXTS, progress=False).values["entropy"], atol=1e-9)
+    assert sorted(p.name for p in (tmp_path / "out" / "figures").iterdir()) == ["head_stats.pdf", "head_stats.png"]
+    assert not (tmp_path / "out" / "example").exists() and not (tmp_path / "out" / "head_view.html").exists()
+    with pytest.raises(InputError, match="no column 'body'"):
+        attention_task(model, corpus, tmp_path / "o", text_column="body", progress=False)
+
+
+def test_attention_task_refuses_a_second_example_sentence_alone(tmp_path, tiny_model):
+    with pytest.raises(InputError, match="give example_text"):
+        attention_task(tiny_model("bert"), TEXTS, tmp_path, example_text_b="the river", progress=False)
+
+
+def test_head_view_task_writes_the_view_it_returns(tmp_path, tiny_model):
+    model = tiny_model("bert")
+    out = tmp_path / "views" / "view.html"
+    view = head_view_task(model, "the <bank>", out, text_b="the river")
+    assert isinstance(view, HeadView) and view.attention.is_pair
+    np.testing.assert_allclose(view.attention.patterns,
+                               sentence_attention(model, ("the <bank>", "the river")).patterns, atol=1e-6)
+    text = out.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "&lt;" in text and "<bank>" not in text
