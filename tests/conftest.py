@@ -59,3 +59,31 @@ def tiny_model(tiny_model_dir):
 def pytest_generate_tests(metafunc):
     if "arch" in metafunc.fixturenames:
         metafunc.parametrize("arch", ARCHITECTURES)
+
+
+@pytest.fixture(scope="session")
+def context_mlm_dir(tmp_path_factory):
+    """Factory ``(arch="bert") -> directory`` of a saved context-sensitive tiny masked LM (initializer range 0.2)."""
+    from tests.tiny_models import build_context_mlm
+
+    built = {}
+
+    def make(arch: str = "bert"):
+        if arch not in built:
+            built[arch] = build_context_mlm(arch, tmp_path_factory.mktemp(f"context-mlm-{arch}"))
+        return built[arch]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def context_mlm(context_mlm_dir):
+    """Factory ``(arch="bert") -> LoadedModel`` of :func:`context_mlm_dir`'s model, loaded with ``head="mlm"``."""
+    loaded = {}
+
+    def make(arch: str = "bert"):
+        if arch not in loaded:
+            loaded[arch] = bt.load_model(str(context_mlm_dir(arch)), head="mlm")
+        return loaded[arch]
+
+    return make

@@ -110,3 +110,23 @@ def build_tiny_model(arch: str, head: str, directory: Path, seed: int = 0) -> Pa
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def build_context_mlm(arch: str, directory: Path, seed: int = 0, initializer_range: float = 0.2) -> Path:
+    """Save a seeded random ``arch`` masked LM whose predictions depend on the context by nats.
+
+    With the default ``initializer_range=0.02`` a tiny random MLM is almost context-free, so two
+    scoring procedures that mask or write back different tokens give nearly the same numbers;
+    weights ten times larger make a changed context move log-probabilities by nats, which is
+    what tests comparing a procedure with its reference need.
+    """
+    tokenizer = tokenizer_for(arch)
+    config = config_for(arch, tokenizer)
+    config.initializer_range = initializer_range
+    torch.manual_seed(seed)
+    model = tf.AutoModelForMaskedLM.from_config(config).eval()
+    if directory.exists():
+        shutil.rmtree(directory)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory

@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bertology import __version__
 from bertology.core.errors import BertologyError
@@ -29,6 +30,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like bertology's own: ``PROG: error: MESSAGE``.
+
+    Examples
+    --------
+    >>> Parser(prog="bertology probe").parse_args(["--nope"])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    SystemExit: 2
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _command_in(argv: Sequence[str]) -> str | None:
     """The command named in ``argv`` (the first word that is not an option), if any."""
     return next((word for word in argv if not word.startswith("-")), None)
@@ -44,7 +59,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     >>> sorted(build_parser()._subparsers._group_actions[0].choices)[:3]
     ['attention', 'attribute', 'cloze']
     """
-    parser = argparse.ArgumentParser(prog="bertology", description="Look inside BERT-family encoders.")
+    parser = Parser(prog="bertology", description="Look inside BERT-family encoders.")
     parser.add_argument("--version", action="version", version=f"bertology {__version__}")
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="hide progress bars (or set BERTOLOGY_PROGRESS=0)")

@@ -15,7 +15,11 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
                                                "examples and figures into --out.")
     options.add_model(parser, what="fine-tuned classifier, or an encoder with --probe/--train-probe ('minilm' "
                                    "trains a probe on the shipped SST-2 sample)")
-    parser.add_argument("--probe", default=None, help="joblib file of a fitted linear probe on the encoder")
+    parser.add_argument("--probe", default=None,
+                        help="fitted linear probe on the encoder, saved with LinearProbe.save (.npz)")
+    parser.add_argument("--trust-pickle", action="store_true",
+                        help="also read a --probe pickle/joblib file (e.g. a scikit-learn LogisticRegression); "
+                             "unpickling runs any code the file holds, so only for files you trust")
     parser.add_argument("--train-probe", dest="probe_data", default=None, metavar="TSV",
                         help="fit a CLS probe on this SST-2-style TSV (sentence<TAB>label, header)")
     parser.add_argument("--layer", type=int, default=-1, help="hidden state the probe reads (default last)")
@@ -43,6 +47,7 @@ def _run(args: argparse.Namespace) -> None:
                             probe_data=args.probe_data, layer=args.layer, target=args.target, n_steps=args.n_steps,
                             baseline=args.baseline, num_samples=args.num_samples, seed=args.seed,
                             removal=args.removal, text_column=args.text_column, limit=args.limit,
-                            batch_size=args.batch_size, device=args.device, progress=args.progress)
+                            batch_size=args.batch_size, device=args.device, trust_pickle=args.trust_pickle,
+                            progress=args.progress)
     print(scores.summary().to_string(index=False))
     print(f"results in {args.out}")

@@ -41,6 +41,23 @@ def positive_int(text: str) -> int:
     return value
 
 
+def folds(text: str) -> int:
+    """An argparse type for cross-validation folds: 0 (the dataset's official split) or at least 2.
+
+    Examples
+    --------
+    >>> folds("5"), folds("0")
+    (5, 0)
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value == 1 or value < 0:
+        raise argparse.ArgumentTypeError(f"cv must be >= 2 folds (or 0 for the dataset's official split), got {value}")
+    return value
+
+
 def add_model(parser: argparse.ArgumentParser, default: str = DEFAULT_MODEL, what: str = "model") -> None:
     """``--model``: a name, a hub id or a local directory."""
     parser.add_argument("--model", default=default, help=f"{what}: name, hub id or local directory "

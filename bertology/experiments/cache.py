@@ -77,7 +77,7 @@ def step_key(step: StepConfig, model: dict[str, Any], data: dict[str, Any], seed
 
 
 def read_marker(step_dir: Path) -> dict[str, Any] | None:
-    """The step's marker (``None`` when absent or unreadable).
+    """The step's marker (``None`` when absent, unreadable or not a JSON object).
 
     Examples
     --------
@@ -85,9 +85,10 @@ def read_marker(step_dir: Path) -> dict[str, Any] | None:
     True
     """
     try:
-        return json.loads((step_dir / MARKER).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        marker = json.loads((step_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    return marker if isinstance(marker, dict) else None
 
 
 def write_marker(step_dir: Path, payload: dict[str, Any]) -> None:
@@ -127,6 +128,36 @@ def result_files(step_dir: Path) -> list[str]:
     return sorted(p.relative_to(step_dir).as_posix() for p in step_dir.rglob("*")
                   if p.is_file() and p.name != MARKER and not p.name.startswith(".")
                   and p.relative_to(step_dir).parts[0] != FIGURES_DIR)
+
+
+def file_sizes(step_dir: Path, files: list[str]) -> dict[str, int]:
+    """``{file: size in bytes}`` of a step's result files, recorded in its marker when it finishes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / "t.csv").write_text("a\\n1\\n"); file_sizes(d, ["t.csv"])
+    {'t.csv': 4}
+    """
+    return {name: (step_dir / name).stat().st_size for name in files}
+
+
+def damaged_files(step_dir: Path, marker: dict[str, Any]) -> list[str]:
+    """The result files a marker lists that are gone, or whose size differs from the one recorded (truncated or
+    edited since the step finished).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / "t.csv").write_text("a\\n1\\n")
+    >>> damaged_files(d, {"files": ["t.csv"], "sizes": {"t.csv": 4}}), damaged_files(d, {"files": ["t.csv", "u.csv"]})
+    ([], ['u.csv'])
+    >>> _ = (d / "t.csv").write_text("a\\n"); damaged_files(d, {"files": ["t.csv"], "sizes": {"t.csv": 4}})
+    ['t.csv']
+    """
+    sizes = marker.get("sizes") or {}
+    return [name for name in marker.get("files", []) if not (step_dir / name).is_file()
+            or (name in sizes and (step_dir / name).stat().st_size != sizes[name])]
 
 
 def missing_files(step_dir: Path, files: list[str]) -> list[str]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomllib
 
-from bertology.core.errors import InputError
+from bertology.core.errors import InputError, ModelError
+from bertology.core.models.loading import MINILM_ALIAS, minilm_path, resolve_device
 from bertology.core.paths import resolve_data_path
-from bertology.experiments.registry import STEPS, StepSpec
+from bertology.experiments.checks import layer_selection
+from bertology.experiments.registry import STEP_NAME, STEPS, StepSpec
 
 TOP_LEVEL_KEYS = {"model": str, "seed": int, "out": str, "device": str, "data": dict, "steps": dict}
 DATA_KEYS = {"root": str}
@@ -147,7 +150,56 @@ def _check_keys(table: Mapping[str, Any], allowed: Mapping[str, Any], where: str
             raise InputError(f"Unknown key {where}{key!r}: allowed keys are {', '.join(sorted(allowed)) or 'none'}.")
 
 
-def _check_step(name: str, table: Any, data_root: Path) -> StepConfig:
+def check_step_name(name: str) -> str:
+    """A step name must be a plain directory name, since it names the step's directory in the run.
+
+    Raises
+    ------
+    InputError
+        For a name with a path separator, ``..``, a leading dot or dash, spaces, or other
+        characters than letters, digits, ``_`` and ``-``.
+
+    Examples
+    --------
+    >>> check_step_name("sst2_cls")
+    'sst2_cls'
+    >>> check_step_name("../victim")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: Step name '../victim' ...
+    """
+    if not isinstance(name, str) or not STEP_NAME.fullmatch(name):
+        raise InputError(f"Step name {name!r} in [steps.{name}] is not a plain directory name: it names the step's "
+                         f"directory in the run, so use letters, digits, _ and - only (up to 100), e.g. "
+                         f"[steps.my_probe].")
+    return name
+
+
+def model_depth(model: str) -> int | None:
+    """The number of transformer layers of a model, read from its ``config.json`` without loading weights.
+
+    Works for ``"minilm"``, a local directory, and a hub id already in the local cache;
+    ``None`` when the config cannot be read without the network (the model's own loading
+    reports that).
+
+    Examples
+    --------
+    >>> model_depth("minilm")
+    6
+    """
+    try:
+        location = str(minilm_path()) if model == MINILM_ALIAS else model
+    except ModelError:
+        return None
+    from transformers import AutoConfig
+
+    try:
+        return int(AutoConfig.from_pretrained(location, local_files_only=True).num_hidden_layers)
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return None
+
+
+def _check_step(name: str, table: Any, data_root: Path, depth: Callable[[], int | None]) -> StepConfig:
+    check_step_name(name)
     if not isinstance(table, dict):
         raise InputError(f"steps.{name} must be a table of parameters, got {table!r}.")
     table = dict(table)
@@ -170,6 +222,13 @@ def _check_step(name: str, table: Any, data_root: Path) -> StepConfig:
         if not any(_matches(value, expected) for expected in allowed):
             raise InputError(f"[steps.{name}] {key} = {value!r} has the wrong type: expected "
                              f"{' or '.join(_type_name(t) for t in allowed)} (default {default!r}).")
+    try:
+        if spec.validate is not None:
+            spec.validate(params)
+        for key in spec.layer_params:
+            layer_selection(key, params[key], depth())
+    except InputError as error:
+        raise InputError(f"[steps.{name}] {error}") from None
     for key in spec.data_params:
         value = params.get(key)
         if value is None or value == "":
@@ -203,8 +262,11 @@ def validate_config(raw: Mapping[str, Any], source: Path | None = None,
     Raises
     ------
     InputError
-        Naming the key and the allowed values or type: unknown keys or steps, wrong
-        types, missing required parameters, missing data paths, no steps.
+        Naming the key and the allowed values or type: unknown keys or steps, step names
+        that are not plain directory names, an empty ``out``, a device this machine does
+        not have, wrong types, values a step
+        rejects (choices, ranges, layers beyond the model's depth when its config can be
+        read without loading it), missing required parameters, missing data paths, no steps.
 
     Examples
     --------
@@ -224,13 +286,22 @@ def validate_config(raw: Mapping[str, Any], source: Path | None = None,
     if "root" in data and not data_root.is_dir():
         raise InputError(f"data.root: directory {data_root} does not exist. Point it at your data, "
                          f"e.g. --set data.root=/data/CoarseWSD-20.")
+    if raw.get("device") is not None:
+        try:
+            resolve_device(raw["device"])
+        except InputError as error:
+            raise InputError(f"device = {raw['device']!r}: {error}") from None
+    if "out" in raw and not raw["out"].strip():
+        raise InputError("out = '' is empty: give the run directory, e.g. out = \"runs/my_run\" or --out runs/my_run.")
     tables = raw.get("steps", {})
     if not tables:
         raise InputError(f"The config has no steps: add at least one [steps.<name>] table "
                          f"(available: {', '.join(sorted(STEPS)) or 'none'}).")
-    steps = [_check_step(name, table, data_root) for name, table in tables.items()]
+    model = raw.get("model", DEFAULT_MODEL)
+    depth = functools.cache(lambda: model_depth(model))
+    steps = [_check_step(name, table, data_root, depth) for name, table in tables.items()]
     default_out = f"runs/{source.stem}" if source is not None else "runs/experiment"
-    as_run = {"model": raw.get("model", DEFAULT_MODEL), "seed": raw.get("seed", 0),
+    as_run = {"model": model, "seed": raw.get("seed", 0),
               "out": raw.get("out", default_out), "device": raw.get("device"),
               "data": {"root": str(data_root)},
               "steps": {step.name: {**({STEP_KEY: step.spec.name} if step.spec.name != step.name else {}),
@@ -274,10 +345,14 @@ def load_config(config: str | Path | Mapping[str, Any], overrides: Sequence[str]
     else:
         source = Path(config)
         if not source.is_file():
-            raise InputError(f"Experiment config {source} does not exist: give a TOML file such as "
+            state = "is a directory" if source.is_dir() else "does not exist"
+            raise InputError(f"Experiment config {source} {state}: give a TOML file such as "
                              f"experiments/quickstart.toml.")
         try:
             raw = tomllib.loads(source.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as error:
+            raise InputError(f"{source} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+                             f"{error.start}): TOML files are UTF-8; save it as UTF-8.") from None
         except tomllib.TOMLDecodeError as error:
             raise InputError(f"{source} is not valid TOML: {error}.") from None
     return validate_config(apply_overrides(raw, overrides), source=source, overrides=overrides)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bertology.core.errors import StoreError
+from bertology.core.errors import BertologyError, StoreError
+from bertology.core.paths import check_output
 from bertology.experiments.cache import FIGURES_DIR, read_marker, render_step_figures, write_marker
 from bertology.experiments.registry import STEPS
 from bertology.experiments.results import Run
@@ -31,7 +32,10 @@ def render_run_figures(run: str | Path) -> dict[str, list[Path]]:
     Raises
     ------
     StoreError
-        When ``run`` is not a run, or a step's results are missing or it is unknown.
+        When ``run`` is not a run or its manifest is damaged, or a step is unknown or its
+        results are missing, truncated, changed or unreadable; nothing is drawn then.
+    InputError
+        When a step's figures directory cannot be written.
 
     Examples
     --------
@@ -41,7 +45,7 @@ def render_run_figures(run: str | Path) -> dict[str, list[Path]]:
     import bertology.experiments.steps  # noqa: F401  (registers every step)
 
     stored = Run.load(run)
-    written: dict[str, list[Path]] = {}
+    finished = []
     for name, result in stored.results.items():
         if result.status not in ("done", "cached"):
             continue
@@ -52,7 +56,19 @@ def render_run_figures(run: str | Path) -> dict[str, list[Path]]:
         marker = read_marker(result.directory)
         if marker is None or marker.get("status") != "done":
             raise StoreError(f"Step {name!r} of {stored.directory} has no finished results: run the experiment again.")
-        names = render_step_figures(STEPS[kind], result.directory)
+        result.verify()
+        check_output(result.directory / FIGURES_DIR, kind="directory")
+        finished.append((name, result, STEPS[kind], marker))
+    written: dict[str, list[Path]] = {}
+    for name, result, spec, marker in finished:
+        try:
+            names = render_step_figures(spec, result.directory)
+        except BertologyError:
+            raise
+        except (OSError, ValueError, KeyError) as error:
+            raise StoreError(f"The stored results of step {name!r} in {result.directory} cannot be drawn "
+                             f"({type(error).__name__}: {error}): run the experiment again to recompute the "
+                             f"step.") from None
         write_marker(result.directory, {**marker, FIGURES_DIR: names})
         logger.info("%s: %d figure files", name, len(names))
         written[name] = [result.directory / figure for figure in names]

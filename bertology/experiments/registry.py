@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,9 @@ from typing import Any
 
 from bertology.core.distributed import RankInfo
 from bertology.core.models import LoadedModel
+
+STEP_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")
+"""A step name, which is also the step's directory in the run: letters, digits, ``_`` and ``-``."""
 
 
 @dataclass
@@ -72,6 +76,14 @@ class StepSpec:
     types
         Parameters that accept more than the type of their default, e.g.
         ``{"layers": (str, int, list)}``.
+    validate
+        ``validate(params) -> None``: checks the values of the parameters (choices, ranges,
+        texts) once their types are right, before any model loads; raises
+        :class:`~bertology.core.errors.InputError` with a message that starts with the
+        parameter, e.g. ``"pool = 'maxx': choose one of ..."``.
+    layer_params
+        Parameters holding a layer selection (``"all"``, ``6``, ``"0,3,6"``, ``[0, 2]``),
+        checked against the model's depth before it loads.
     """
 
     name: str
@@ -84,6 +96,8 @@ class StepSpec:
     distributed: bool = False
     description: str = ""
     types: Mapping[str, tuple[type, ...]] = field(default_factory=dict)
+    validate: Callable[[Mapping[str, Any]], None] | None = None
+    layer_params: tuple[str, ...] = ()
 
 
 STEPS: dict[str, StepSpec] = {}

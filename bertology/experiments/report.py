@@ -7,6 +7,7 @@ import html
 import json
 from pathlib import Path
 
+from bertology.core.paths import check_output
 from bertology.experiments.results import Run, StepResult
 
 MAX_ROWS = 25
@@ -123,13 +124,24 @@ def write_report(run: str | Path, out: str | Path | None = None) -> Path:
     pathlib.Path
         The written page.
 
+    Raises
+    ------
+    StoreError
+        When ``run`` is not a run or its manifest is damaged, or a finished step's result
+        files are missing, truncated, changed or unreadable; no page is written then.
+    InputError
+        When ``out`` is empty, a directory, or cannot be written.
+
     Examples
     --------
     >>> write_report("runs/quickstart")  # doctest: +SKIP
     PosixPath('runs/quickstart/report.html')
     """
     stored = Run.load(run)
-    target = Path(out) if out is not None else stored.directory / "report.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_report(stored), encoding="utf-8")
+    target = check_output(out if out is not None else stored.directory / "report.html", kind="file")
+    for result in stored.results.values():
+        if result.status in ("done", "cached"):
+            result.verify()
+    page = render_report(stored)
+    target.write_text(page, encoding="utf-8")
     return target

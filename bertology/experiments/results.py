@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 
 from bertology.core.errors import StoreError
-from bertology.experiments.cache import FIGURES_DIR, read_marker
+from bertology.experiments.cache import FIGURES_DIR, damaged_files, read_marker
+from bertology.experiments.registry import STEP_NAME
 
 RUN_MANIFEST = "manifest.json"
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
@@ -34,6 +35,8 @@ class StepResult:
         Result files, relative to ``directory``.
     figures
         Figure files written for the step.
+    sizes
+        The size in bytes of each result file when the step finished.
     """
 
     name: str
@@ -42,6 +45,31 @@ class StepResult:
     reason: str = ""
     files: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    def verify(self) -> None:
+        """Check that every result file is still there at the size it was written with.
+
+        Raises
+        ------
+        StoreError
+            Naming the files that are gone, truncated or edited, and how to recompute them.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> d = Path(tempfile.mkdtemp()); _ = (d / "t.csv").write_text("a\\n1\\n")
+        >>> StepResult("s", d, "done", files=["t.csv"], sizes={"t.csv": 4}).verify()
+        >>> _ = (d / "t.csv").write_text("a\\n")
+        >>> StepResult("s", d, "done", files=["t.csv"], sizes={"t.csv": 4}).verify()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        bertology.core.errors.StoreError: Step 's' of ...: t.csv is missing, truncated or changed since ...
+        """
+        damaged = damaged_files(self.directory, {"files": self.files, "sizes": self.sizes})
+        if damaged:
+            raise StoreError(f"Step {self.name!r} of {self.directory.parent}: {', '.join(damaged)} "
+                             f"{'is' if len(damaged) == 1 else 'are'} missing, truncated or changed since the step "
+                             f"finished: run the experiment again (bertology run CONFIG) to recompute the step.")
 
     @property
     def table_names(self) -> list[str]:
@@ -63,7 +91,11 @@ class StepResult:
             raise StoreError(f"Step {self.name!r} has no table {name!r}; "
                              f"it has {', '.join(self.table_names) or 'none'}.")
         path = self.directory / matches[0]
-        return pd.read_csv(path, sep=TABLE_SUFFIXES[path.suffix])
+        try:
+            return pd.read_csv(path, sep=TABLE_SUFFIXES[path.suffix])
+        except (OSError, ValueError, pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+            raise StoreError(f"Table {path} of step {self.name!r} cannot be read ({type(error).__name__}: {error}): "
+                             f"run the experiment again to recompute the step.") from None
 
     def to_frame(self) -> pd.DataFrame:
         """The step's results as one DataFrame: its only table, or all tables stacked with a ``table`` column.
@@ -111,7 +143,7 @@ class Run:
         Raises
         ------
         StoreError
-            When the directory holds no run manifest.
+            When the directory holds no run manifest, or a damaged one.
 
         Examples
         --------
@@ -124,15 +156,28 @@ class Run:
         if not path.is_file():
             raise StoreError(f"{directory} is not a run directory (no {RUN_MANIFEST}): give the 'out' directory "
                              f"of a finished `bertology run`.")
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        damaged = (f"{path} is damaged ({{}}): run the experiment again into {directory} to rewrite it, or give "
+                   f"another run directory.")
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise StoreError(damaged.format(f"{type(error).__name__}: {error}")) from None
+        steps = manifest.get("steps") if isinstance(manifest, dict) else None
+        order = manifest.get("step_order", list(steps or {})) if isinstance(steps, dict) else None
+        if not isinstance(order, list):
+            raise StoreError(damaged.format("not a run manifest: no steps and step_order"))
         results = {}
-        steps = manifest.get("steps", {})
-        for name in manifest.get("step_order", list(steps)):
+        for name in order:
+            if not (isinstance(name, str) and STEP_NAME.fullmatch(name)):
+                raise StoreError(damaged.format(f"step {name!r} is not a plain directory name"))
             if name not in steps:
                 continue
             entry = steps[name]
+            if not isinstance(entry, dict):
+                raise StoreError(damaged.format(f"the entry of step {name!r} is not a table"))
             step_dir = directory / name
             marker = read_marker(step_dir) or {}
-            results[name] = StepResult(name, step_dir, entry.get("status", "unknown"), entry.get("reason", ""),
-                                       list(marker.get("files", [])), list(marker.get(FIGURES_DIR, [])))
+            results[name] = StepResult(name, step_dir, str(entry.get("status", "unknown")),
+                                       str(entry.get("reason", "")), list(marker.get("files", [])),
+                                       list(marker.get(FIGURES_DIR, [])), dict(marker.get("sizes") or {}))
         return cls(directory, manifest, results)

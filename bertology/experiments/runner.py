@@ -16,14 +16,18 @@ import numpy as np
 import torch
 
 from bertology.core.distributed import RankInfo, barrier, rank_info, single_process
-from bertology.core.errors import ModelError
+from bertology.core.errors import InputError, ModelError, StoreError
 from bertology.core.io import write_json_atomic
 from bertology.core.manifest import package_versions
 from bertology.core.models import LoadedModel, load_model, model_provenance
+from bertology.core.paths import check_output
 from bertology.experiments.cache import (
     FIGURES_DIR,
+    MARKER,
+    damaged_files,
     data_hashes,
     data_paths,
+    file_sizes,
     missing_files,
     read_marker,
     render_step_figures,
@@ -90,7 +94,67 @@ def _seed_everything(seed: int) -> None:
 
 def _reusable(marker: dict[str, Any] | None, key: str, step_dir: Path) -> bool:
     return (marker is not None and marker.get("key") == key and marker.get("status") in ("done", "skipped")
-            and not missing_files(step_dir, list(marker.get("files", []))))
+            and not damaged_files(step_dir, marker))
+
+
+def _foreign(step_dir: Path, run_dir: Path) -> str | None:
+    """Why ``step_dir`` must not be removed or written as a step of ``run_dir`` (``None``: it may be)."""
+    if step_dir.is_symlink() or step_dir.resolve().parent != run_dir.resolve():
+        return "is a link or lies outside the run directory"
+    if step_dir.exists() and not step_dir.is_dir():
+        return "is a file"
+    if step_dir.is_dir() and not (step_dir / MARKER).exists() and any(step_dir.iterdir()):
+        return f"holds files but no {MARKER}, so it is not a step of a bertology run"
+    return None
+
+
+def check_run_directory(config: ExperimentConfig) -> None:
+    """Before any model loads: the run directory and every step's directory in it can be written, and nothing
+    there that bertology did not write would be replaced.
+
+    Parameters
+    ----------
+    config
+        The validated experiment.
+
+    Raises
+    ------
+    InputError
+        For an ``out`` that is a file or cannot be written, a ``manifest.json`` there that is
+        not a run's, and a step directory that is a file, a link, or a directory of other files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bertology.experiments.config import load_config
+    >>> check_run_directory(load_config({"out": tempfile.mkdtemp(), "steps": {"attention": {}}}))
+    """
+    check_output(config.out, kind="directory")
+    manifest = config.out / RUN_MANIFEST
+    if manifest.exists():
+        try:
+            previous = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = None
+        if not (isinstance(previous, dict) and "step_order" in previous):
+            raise InputError(f"{config.out} holds a {RUN_MANIFEST} that is not a bertology run's (another tool's "
+                             f"output, or damaged): choose another out, or move that file away.")
+    for step in config.steps:
+        step_dir = config.out / step.name
+        reason = _foreign(step_dir, config.out)
+        if reason:
+            raise InputError(f"Step {step.name!r} would write into {step_dir}, which {reason}: move it away or "
+                             f"choose another out.")
+        if step_dir.is_dir():
+            check_output(step_dir, kind="directory")
+
+
+def _remove_step_dir(step_dir: Path, run_dir: Path) -> None:
+    """Delete a step's earlier results; only ever a directory of the run that bertology wrote."""
+    reason = _foreign(step_dir, run_dir)
+    if reason:
+        raise StoreError(f"Not removing {step_dir}: it {reason}. Move it away, or choose another out.")
+    shutil.rmtree(step_dir)
 
 
 def _refresh_figures(step: StepConfig, step_dir: Path, marker: dict[str, Any]) -> None:
@@ -140,7 +204,7 @@ def _prepare_step(step: StepConfig, config: ExperimentConfig, loader: ModelLoade
                 "elapsed_s": 0.0, "computed_elapsed_s": marker.get("elapsed_s")}, None
     resumable = marker is not None and marker.get("key") == key and marker.get("status") == "running"
     if step_dir.exists() and (force or not resumable):
-        shutil.rmtree(step_dir)
+        _remove_step_dir(step_dir, config.out)
     started, clock = _now(), time.perf_counter()
     write_marker(step_dir, {"status": "running", "key": key, "started": started})
     reason = _mlm_missing(step, loader) if step.spec.needs_mlm else None
@@ -160,9 +224,10 @@ def _finish_step(step: StepConfig, step_dir: Path, entry: dict[str, Any]) -> dic
     clock = entry.pop("clock")
     elapsed = round(time.perf_counter() - clock, 3)
     finished = _now()
-    write_marker(step_dir, {"status": "done", "key": entry["key"], "files": result_files(step_dir),
-                            FIGURES_DIR: figures, "started": entry["started"], "finished": finished,
-                            "elapsed_s": elapsed})
+    files = result_files(step_dir)
+    write_marker(step_dir, {"status": "done", "key": entry["key"], "files": files,
+                            "sizes": file_sizes(step_dir, files), FIGURES_DIR: figures, "started": entry["started"],
+                            "finished": finished, "elapsed_s": elapsed})
     return {**entry, "status": "done", "reason": "", "cached": False, "finished": finished, "elapsed_s": elapsed}
 
 
@@ -257,11 +322,12 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
                    progress: bool = True) -> Run:
     """Run every step of an experiment config; finished steps are reused, the manifest records all.
 
-    The config is validated completely (unknown keys, wrong types, missing required
-    parameters or data paths) before any model loads. A step whose cache key (its
+    The config is validated completely (unknown keys, wrong types, values a step
+    rejects, missing required parameters or data paths) and the run directory checked
+    (see :func:`check_run_directory`) before any model loads. A step whose cache key (its
     parameters, the model's identity, its input data hashes and the seed) matches a
-    finished step in the run directory, with every result file present, is reused; an
-    interrupted step is resumed in place; ``force`` redoes every step. Steps get their
+    finished step in the run directory, with every result file present at the size it
+    was written with, is reused; an interrupted step is resumed in place; ``force`` redoes every step. Steps get their
     data parameters as absolute paths (relative ones resolved against ``[data] root``,
     ``shipped:NAME`` against the data bertology ships). Under ``torchrun`` /
     ``accelerate launch`` every rank runs the same command: ``extract`` and ``attribute``
@@ -287,7 +353,7 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
     Raises
     ------
     InputError
-        For an invalid config (before any model is loaded).
+        For an invalid config or run directory (before any model is loaded).
 
     Examples
     --------
@@ -300,7 +366,8 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
     """
     cfg = load_config(config, overrides)
     info = rank_info()
-    cfg.out.mkdir(parents=True, exist_ok=True)
+    check_run_directory(cfg)
+    barrier(info)
     identity = model_provenance(cfg.model)
     previous_model = _previous_model(cfg.out, identity)
     loader = ModelLoader(cfg.model, cfg.device)

@@ -51,6 +51,9 @@ def test_task_error_for_model_without_mlm_head(tiny_model_dir, tmp_path):
 def test_experiment_step(tiny_model_dir, tmp_path):
     config = {"model": str(tiny_model_dir("bert", "mlm")), "seed": 0, "out": str(tmp_path / "run"),
               "steps": {"cloze": {"suites": ["pronoun"], "blimp": str(FIXTURES / "blimp_sample.jsonl"),
+                                  "stereoset": str(FIXTURES / "stereoset_pieces.json"),
+                                  "stereoset_variant": "within_word_l2r",
+                                  "agreement_stimuli": str(FIXTURES / "generated_sample.tab"), "include_is_are": True,
                                   "n_boot": 50, "fill_templates": ["The boys [MASK] here."]}}}
     run = run_experiment(config, progress=False)
     step_dir = tmp_path / "run" / "cloze"
@@ -59,7 +62,9 @@ def test_experiment_step(tiny_model_dir, tmp_path):
     assert list(step_dir.rglob("figures/pronoun.png"))
     result = run.results["cloze"]
     assert result.status == "done" and "figures/pronoun.png" in result.figures and "figures/fills.png" in result.figures
-    assert set(run.manifest["steps"]["cloze"]["data"]) == {"blimp"}
+    assert set(run.manifest["steps"]["cloze"]["data"]) == {"blimp", "stereoset", "agreement_stimuli"}
+    assert ClozeResult.load(step_dir / "stereoset").meta["variant"] == "within_word_l2r"
+    assert ClozeResult.load(step_dir / "agreement-stimuli").meta["include_is_are"] is True
     for name in ("pronoun", "blimp"):
         overall = result.table(f"{name}/summary").query("group == 'all' and metric == 'accuracy'")
         assert len(overall) == 1 and 0.0 <= overall.value.item() <= 1.0 and overall.n.item() > 0

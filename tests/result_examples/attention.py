@@ -17,7 +17,7 @@ def examples() -> list[Result]:
     patterns = rng.dirichlet(np.ones(len(tokens)), size=(2, 3, len(tokens))).astype(np.float32)
     attention = SentenceAttention(tokens, patterns, np.array([0, 0, 0, 0, 1, 1]))
     stats = AttentionStats({name: rng.random((2, 3)) for name in STATISTICS}, n_sentences=4, n_tokens=27,
-                           model={"name": "toy", "num_layers": 2, "num_heads": 3})
+                           model={"name": "toy", "num_layers": 2, "num_heads": 3}, average="token")
     return [stats, attention, AttentionMaps(tokens, rollout(patterns), "rollout"),
             AttentionMaps(tokens, attention.head_mean().astype(np.float64), "mean"),
             HeadView(attention, ["[CLS]", "the", "bank", "[SEP]", "yes", "[SEP]"])]

@@ -93,10 +93,18 @@ class HeadView(Result):
     def to_html(self, element_id: str | None = None) -> str:
         """The view as one HTML fragment (its own ``<style>`` and ``<script>``), unique ids.
 
+        Parameters
+        ----------
+        element_id
+            The ``id`` of the view's root element; a fresh unique one by default. Any
+            string is safe: it is escaped in the attribute and in the script.
+
         Examples
         --------
         >>> a = SentenceAttention(["<b>", "x"], np.full((1, 1, 2, 2), 0.5, np.float32), np.zeros(2, int))
         >>> "&lt;b&gt;" in HeadView(a, ["<b>", "x"]).to_html()
+        True
+        >>> 'id="a&quot;&gt;"' in HeadView(a, ["<b>", "x"]).to_html(element_id='a">')
         True
         """
         uid = element_id or f"bt-hv-{uuid.uuid4().hex[:12]}"
@@ -119,7 +127,7 @@ class HeadView(Result):
 
         height = 20 * len(self.labels)
         return (
-            f'<div class="bt-head-view" id="{uid}" data-layer="0">'
+            f'<div class="bt-head-view" id="{html.escape(uid)}" data-layer="0">'
             f"<style>{_asset('head_view.css')}</style>"
             f'<div class="bt-hv-controls"><label>Layer <select class="bt-hv-layer">{layer_options}</select></label>'
             f'{pair_filter}<span>Heads</span><span class="bt-hv-heads">{head_buttons}</span></div>'
@@ -128,7 +136,7 @@ class HeadView(Result):
             f'{column("right")}</div>'
             '<div class="bt-hv-hint">Hover a token to see its attention; click heads to toggle them.</div>'
             f'<script type="application/json" class="bt-hv-data">{safe_json(data)}</script>'
-            f'<script>{_asset("head_view.js")}({json.dumps(uid)});</script>'
+            f'<script>{_asset("head_view.js")}({safe_json(uid)});</script>'
             "</div>"
         )
 

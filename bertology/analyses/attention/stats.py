@@ -40,7 +40,30 @@ STATISTIC_LABELS = {
     "to_prev": "to previous", "to_next": "to next", "entropy": "entropy (nats)", "mean_distance": "distance (tokens)",
 }
 
+AVERAGES = ("sentence", "token")
+"""How the statistics are averaged: per sentence then over sentences (Clark et al.'s code), or over all tokens."""
+
+ENTROPY_SMOOTHING = 1e-4
+"""Clark et al. smooth each attention row to ``(1 - ε) α + ε / n`` before its entropy (``average="sentence"``)."""
+
 STATS_FILE = "head_stats.csv"
+
+
+def check_average(average: str) -> str:
+    """``average`` must be one of :data:`AVERAGES`; returns it.
+
+    Examples
+    --------
+    >>> check_average("token")
+    'token'
+    >>> check_average("corpus")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: average='corpus' is unknown: choose "sentence" or "token".
+    """
+    if average not in AVERAGES:
+        raise InputError(f"average={average!r} is unknown: choose \"sentence\" (per sentence, then over sentences, "
+                         "as in Clark et al.'s code) or \"token\" (over all tokens of the corpus).")
+    return average
 
 
 @dataclass
@@ -57,12 +80,15 @@ class AttentionStats(Result):
         Query tokens counted (padding excluded).
     model
         :meth:`~bertology.LoadedModel.describe` of the model, when known.
+    average
+        ``"sentence"`` or ``"token"``: how the values were averaged (see :class:`HeadStatsAccumulator`).
     """
 
     values: dict[str, np.ndarray]
     n_sentences: int
     n_tokens: int
     model: dict[str, Any] = field(default_factory=dict)
+    average: str = "sentence"
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -146,7 +172,7 @@ class AttentionStats(Result):
     def _write(self, directory: Path) -> None:
         self.to_frame().to_csv(directory / STATS_FILE, index=False)
         write_json_atomic(directory / META_FILE, {"n_sentences": self.n_sentences, "n_tokens": self.n_tokens,
-                                                  "model": self.model})
+                                                  "average": self.average, "model": self.model})
 
     @classmethod
     def _read(cls, directory: Path) -> AttentionStats:
@@ -157,35 +183,69 @@ class AttentionStats(Result):
         for name in STATISTICS:
             values[name] = np.full((layers.max() + 1, heads.max() + 1), np.nan)
             values[name][layers, heads] = frame[name].to_numpy(dtype=np.float64)
-        return cls(values, int(meta["n_sentences"]), int(meta["n_tokens"]), meta["model"])
+        return cls(values, int(meta["n_sentences"]), int(meta["n_tokens"]), meta["model"],
+                   check_average(meta.get("average", "token")))
 
 
 class HeadStatsAccumulator:
     """Running sums of the Clark et al. (2019) head statistics; memory independent of corpus size.
 
-    For every head, averages run over query tokens that are not padding; keys that are
-    padding never contribute. ``to_cls``/``to_sep``/``to_punct`` are the attention a query
-    puts on all tokens of that kind; ``to_self``, ``to_prev`` and ``to_next`` the weight on
-    position ``i``, ``i-1`` and ``i+1`` (averaged over the queries that have such a
-    neighbour); ``entropy`` is ``-Σ α log α`` (nats) per query; ``mean_distance`` is
-    ``Σ α |i - j|`` per query, in tokens. The float64 sums stay on the device of the
-    patterns and move to the CPU once, in :meth:`result`.
+    A sentence ``s`` (one item of the corpus, one row of a batch) has ``n_s`` tokens, its
+    special tokens ([CLS], [SEP]) included and padding excluded; ``α_ij`` is one head's
+    attention from query ``i`` to key ``j`` (``i, j = 1..n_s``); the corpus has ``S``
+    sentences and ``N = Σ_s n_s`` tokens. Padding never counts, as query or as key. The
+    statistics of one query ``i`` are
+
+    - ``to_cls``, ``to_sep``, ``to_punct``: ``Σ_{j ∈ T} α_ij`` over the keys ``T`` that are
+      [CLS], [SEP], or ``.`` and ``,``;
+    - ``to_self``: ``α_ii``; ``to_prev``: ``α_i,i-1`` (queries ``i ≥ 2``); ``to_next``:
+      ``α_i,i+1`` (queries ``i ≤ n_s - 1``);
+    - ``entropy``: ``-Σ_j α_ij log α_ij`` in nats (``0 log 0 = 0``);
+    - ``mean_distance``: ``Σ_j α_ij |i - j|`` in tokens.
+
+    ``average="sentence"`` (the default) is the procedure of Clark et al.'s released
+    analysis (``General_Analysis.ipynb`` of github.com/clarkkev/attention-analysis): a
+    statistic is summed over the queries of a sentence, divided by ``n_s`` and averaged
+    over sentences, ``(1/S) Σ_s (1/n_s) Σ_i x_i``. ``to_prev`` and ``to_next`` are divided
+    by ``n_s`` as well, though only ``n_s - 1`` queries have that neighbour, and the
+    entropy is taken of the smoothed row ``α̃_ij = 0.9999 α_ij + 0.0001 / n_s`` (see
+    :data:`ENTROPY_SMOOTHING`). ``mean_distance``, not in their code, is averaged the same way.
+
+    ``average="token"`` averages over all tokens of the corpus, ``(1/N) Σ_s Σ_i x_i``, so
+    long sentences weigh more; ``to_prev`` and ``to_next`` are divided by
+    ``Σ_s (n_s - 1)``, the queries that have that neighbour, and the entropy is not smoothed.
+
+    The float64 sums stay on the device of the patterns and move to the CPU once, in
+    :meth:`result`.
 
     Parameters
     ----------
     num_layers, num_heads
         Shape of the model.
+    average
+        ``"sentence"`` or ``"token"`` (see :data:`AVERAGES`).
+
+    Raises
+    ------
+    InputError
+        For an unknown ``average``.
 
     Examples
     --------
-    >>> acc = HeadStatsAccumulator(1, 1)
+    A previous-token head on one sentence of three tokens; the first query attends to itself:
+
     >>> prev = torch.tensor([[1.0, 0, 0], [1, 0, 0], [0, 1, 0]])[None, None, None]  # (layer, batch, head, q, k)
-    >>> acc.update(prev, torch.ones(1, 3, dtype=torch.bool), torch.zeros(1, 3, 3, dtype=torch.bool))
-    >>> float(acc.result().values["to_prev"][0, 0])
-    1.0
+    >>> valid, targets = torch.ones(1, 3, dtype=torch.bool), torch.zeros(1, 3, 3, dtype=torch.bool)
+    >>> for average in AVERAGES:
+    ...     acc = HeadStatsAccumulator(1, 1, average=average)
+    ...     acc.update(prev, valid, targets)
+    ...     print(average, round(float(acc.result().values["to_prev"][0, 0]), 4))
+    sentence 0.6667
+    token 1.0
     """
 
-    def __init__(self, num_layers: int, num_heads: int) -> None:
+    def __init__(self, num_layers: int, num_heads: int, average: str = "sentence") -> None:
+        self.average = check_average(average)
         self.sums = {name: torch.zeros(num_layers, num_heads, dtype=torch.float64) for name in STATISTICS}
         self.n_queries = 0
         self.n_prev = 0
@@ -209,24 +269,29 @@ class HeadStatsAccumulator:
         valid = valid.to(patterns.device)
         keys = valid[None, :, None, None, :].to(patterns.dtype)       # (1, batch, 1, 1, key)
         queries = valid[None, :, None, :].to(patterns.dtype)          # (1, batch, 1, query)
+        neighbour = valid[:, 1:].to(patterns.dtype)[None, :, None, :]  # query i and i-1 (or i+1) both real
         probs = patterns * keys
+        rows = probs
+        if self.average == "sentence":
+            lengths = valid.sum(-1).clamp(min=1).to(patterns.dtype)[None, :, None, None]  # n_s: (1, batch, 1, 1)
+            rows = ((1 - ENTROPY_SMOOTHING) * probs + ENTROPY_SMOOTHING / lengths[..., None]) * keys
+            queries, neighbour = queries / lengths, neighbour / lengths
         to_targets = torch.einsum("lbhqk,bkc->lbhqc", probs, targets.to(patterns.device, patterns.dtype))
         positions = torch.arange(seq, device=patterns.device, dtype=patterns.dtype)
         distance = (positions[:, None] - positions[None, :]).abs()   # (query, key)
         per_query = {
             "to_cls": to_targets[..., 0], "to_sep": to_targets[..., 1], "to_punct": to_targets[..., 2],
             "to_self": probs.diagonal(dim1=-2, dim2=-1),
-            "entropy": -torch.special.xlogy(probs, probs).sum(-1),
+            "entropy": -torch.special.xlogy(rows, rows).sum(-1),
             "mean_distance": (probs * distance).sum(-1),
         }
         for name, value in per_query.items():
             self._add(name, (value * queries).sum(dim=(1, 3)))
-        neighbour = valid[:, 1:].to(patterns.dtype)[None, :, None, :]  # query i and i-1 (or i+1) both real
         self._add("to_prev", (probs.diagonal(offset=-1, dim1=-2, dim2=-1) * neighbour).sum(dim=(1, 3)))
         self._add("to_next", (probs.diagonal(offset=1, dim1=-2, dim2=-1) * neighbour).sum(dim=(1, 3)))
         self.n_queries += int(valid.sum())
         self.n_prev += int(valid[:, 1:].sum())
-        self.n_sentences += int(valid.shape[0])
+        self.n_sentences += int(valid.any(-1).sum())
 
     def _add(self, name: str, total: torch.Tensor) -> None:
         """Add ``total`` ``(layers, heads)`` to the float64 running sum of ``name``, kept on ``total``'s device."""
@@ -244,13 +309,16 @@ class HeadStatsAccumulator:
             raise InputError("No tokens were counted: pass at least one non-empty sentence.")
         values = {}
         for name, total in self.sums.items():
-            count = self.n_prev if name in ("to_prev", "to_next") else self.n_queries
+            if self.average == "sentence":
+                count = self.n_sentences
+            else:
+                count = self.n_prev if name in ("to_prev", "to_next") else self.n_queries
             values[name] = (total.cpu() / max(count, 1)).numpy()
-        return AttentionStats(values, self.n_sentences, self.n_queries, model or {})
+        return AttentionStats(values, self.n_sentences, self.n_queries, model or {}, self.average)
 
 
 def attention_stats(model: LoadedModel, texts: Sequence[str], batch_size: int = 32,
-                    truncate: bool = False, progress: bool = True) -> AttentionStats:
+                    truncate: bool = False, average: str = "sentence", progress: bool = True) -> AttentionStats:
     """Per-head attention statistics over a corpus, as defined by Clark et al. (2019).
 
     "What Does BERT Look At? An Analysis of BERT's Attention" (BlackboxNLP 2019): for
@@ -261,6 +329,8 @@ def attention_stats(model: LoadedModel, texts: Sequence[str], batch_size: int = 
     :data:`CHUNK_SENTENCES` sentences at a time and sums are accumulated on the fly, so
     memory does not grow with the corpus. Padding is never counted, neither
     as query nor as key; [CLS]/[SEP] are found from the tokenizer's special-token ids.
+    Each sentence is encoded with the model's special tokens, which count as tokens of the
+    sentence. The exact formulas of both ways to average are in :class:`HeadStatsAccumulator`.
 
     Parameters
     ----------
@@ -272,6 +342,11 @@ def attention_stats(model: LoadedModel, texts: Sequence[str], batch_size: int = 
         Sentences per forward pass.
     truncate
         Cut sentences longer than the model allows instead of raising.
+    average
+        ``"sentence"`` (default): average each statistic within a sentence, then over
+        sentences, dividing to-previous/to-next by the sentence length and smoothing the
+        entropy, as Clark et al.'s released code does; ``"token"``: average over all
+        tokens of the corpus.
     progress
         Show a progress bar.
 
@@ -284,7 +359,8 @@ def attention_stats(model: LoadedModel, texts: Sequence[str], batch_size: int = 
     Raises
     ------
     InputError
-        Empty corpus, an empty sentence, or a sentence longer than the model accepts.
+        Empty corpus, an empty sentence, a sentence longer than the model accepts, or an
+        unknown ``average``.
 
     Examples
     --------
@@ -301,7 +377,7 @@ def attention_stats(model: LoadedModel, texts: Sequence[str], batch_size: int = 
     if batch_size < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}.")
     targets: TargetTokens = target_tokens(model.tokenizer)
-    accumulator = HeadStatsAccumulator(model.num_layers, model.num_heads)
+    accumulator = HeadStatsAccumulator(model.num_layers, model.num_heads, average=average)
     names = [f"layers.{i}.attn.pattern" for i in range(model.num_layers)]
     chunk = batch_size * max(1, CHUNK_SENTENCES // batch_size)
     starts = range(0, len(texts), chunk)

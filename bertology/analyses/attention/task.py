@@ -8,10 +8,11 @@ from pathlib import Path
 from bertology.analyses.attention.head_view import HeadView, head_view
 from bertology.analyses.attention.rollout import AttentionMaps, rollout
 from bertology.analyses.attention.sentence import SentenceAttention
-from bertology.analyses.attention.stats import AttentionStats, attention_stats
+from bertology.analyses.attention.stats import AttentionStats, attention_stats, check_average
 from bertology.core.data import column, find_text_column, read_table
 from bertology.core.errors import InputError
 from bertology.core.models import LoadedModel, load_model
+from bertology.core.paths import check_output
 from bertology.core.viz import save_figure
 
 STATS_DIR = "stats"
@@ -25,10 +26,20 @@ def _model(model: str | LoadedModel, device: str | None) -> LoadedModel:
     return model if isinstance(model, LoadedModel) else load_model(model, device=device)
 
 
+def _check_text(text: object, name: str, text_b: object = None) -> None:
+    """``text`` (and ``text_b`` unless it is ``None``) must be strings with a visible character."""
+    for key, value in ((name, text), (f"{name}_b", text_b)):
+        if value is None and key != name:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"{key} = {value!r} is empty: give a sentence with at least one word.")
+
+
 def attention_task(model: str | LoadedModel, input: str | Path | Sequence[str], out: str | Path, *,
                    text_column: str | None = None, format: str = "auto", batch_size: int = 32,
-                   truncate: bool = False, example_text: str | None = None, example_text_b: str | None = None,
-                   device: str | None = None, figures: bool = True, progress: bool = True) -> AttentionStats:
+                   truncate: bool = False, average: str = "sentence", example_text: str | None = None,
+                   example_text_b: str | None = None, device: str | None = None, figures: bool = True,
+                   progress: bool = True) -> AttentionStats:
     """Clark et al. (2019) head statistics over a corpus, and the attention of one example, saved under ``out``.
 
     Writes ``out/stats`` (the :class:`AttentionStats`, its tidy table ``head_stats.csv``
@@ -54,6 +65,9 @@ def attention_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
         Sentences per forward pass.
     truncate
         Cut sentences longer than the model allows instead of raising.
+    average
+        ``"sentence"`` (default, as in Clark et al.'s released code) or ``"token"``; see
+        :func:`~bertology.analyses.attention.stats.attention_stats`.
     example_text, example_text_b
         The example sentence, and the second sentence when the example is a pair; no
         example when ``example_text`` is ``None``.
@@ -73,7 +87,8 @@ def attention_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
     ------
     InputError
         A missing or empty input, an empty or over-long sentence (unless ``truncate``),
-        or ``example_text_b`` without ``example_text``.
+        an unknown ``average``, a blank example, ``example_text_b`` without
+        ``example_text``, or an ``out`` that cannot be written; all before the model loads.
 
     Examples
     --------
@@ -86,16 +101,20 @@ def attention_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
     >>> sorted(p.name for p in (out / "figures").glob("*.pdf"))
     ['attention_grid.pdf', 'head_stats.pdf', 'rollout.pdf']
     """
+    check_average(average)
     if example_text_b and not example_text:
         raise InputError("example_text_b is the second sentence of a pair: give example_text as well.")
+    if example_text:
+        _check_text(example_text, "example_text", example_text_b or None)
     if isinstance(input, (str, Path)):
         rows = read_table(input, format)
         texts = column(rows, find_text_column(rows, text_column), input)
     else:
         texts = input
+    directory = check_output(out)
     loaded = _model(model, device)
-    stats = attention_stats(loaded, texts, batch_size=batch_size, truncate=truncate, progress=progress)
-    directory = Path(out)
+    stats = attention_stats(loaded, texts, batch_size=batch_size, truncate=truncate, average=average,
+                            progress=progress)
     stats.save(directory / STATS_DIR)
     if example_text:
         view = head_view(loaded, (example_text, example_text_b) if example_text_b else example_text)
@@ -164,6 +183,12 @@ def head_view_task(model: str | LoadedModel, text: str, out: str | Path, *, text
     HeadView
         The view written to ``out``.
 
+    Raises
+    ------
+    InputError
+        An empty ``text`` or ``text_b``, or an ``out`` that is a directory or cannot be
+        written; both before the model loads.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -171,6 +196,8 @@ def head_view_task(model: str | LoadedModel, text: str, out: str | Path, *, text
     >>> head_view_task("minilm", "Is it open?", out, text_b="Yes.").attention.is_pair, out.is_file()
     (True, True)
     """
+    _check_text(text, "text", text_b)
+    path = check_output(out, kind="file")
     view = head_view(_model(model, device), text if text_b is None else (text, text_b))
-    view.save_html(out)
+    view.save_html(path)
     return view

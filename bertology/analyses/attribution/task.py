@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import joblib
 import matplotlib.pyplot as plt
 
+from bertology.analyses.attribution.api import resolve_method
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.faithfulness import FaithfulnessResult, faithfulness
 from bertology.analyses.attribution.records import attribute_texts
@@ -20,10 +22,12 @@ from bertology.core.distributed import barrier, rank_info, single_process
 from bertology.core.errors import InputError
 from bertology.core.extraction import extract
 from bertology.core.models import LoadedModel, load_model
+from bertology.core.paths import check_output
 from bertology.core.viz import save_figure
 
 SUMMARY_FILE = "faithfulness_summary.csv"
 CLASSIFIER_FILE = "classifier.json"
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def train_probe_classifier(model: LoadedModel, data: str | Path | None = None, layer: int = -1, pool: str = "cls",
@@ -68,23 +72,81 @@ def train_probe_classifier(model: LoadedModel, data: str | Path | None = None, l
     return clf
 
 
+def read_probe(probe: str | Path, trust_pickle: bool = False) -> Any:
+    """A fitted probe from a file: a ``LinearProbe.save`` ``.npz``, or a pickle only with ``trust_pickle``.
+
+    :meth:`bertology.analyses.probes.LinearProbe.save` writes the ``.npz``, which is read
+    with pickling disabled.
+
+    Unpickling runs whatever code the file holds, so a pickle or joblib file (e.g. a
+    scikit-learn ``LogisticRegression`` saved with ``joblib.dump``) is read only when the
+    caller says the file is trusted.
+
+    Parameters
+    ----------
+    probe
+        The probe file.
+    trust_pickle
+        Read a pickle or joblib file too (``bertology attribute --trust-pickle``).
+
+    Returns
+    -------
+    LinearProbe or the unpickled estimator
+        A fitted probe with ``coef_``, ``intercept_`` and ``classes_``.
+
+    Raises
+    ------
+    InputError
+        When the file does not exist, is a pickle and ``trust_pickle`` is false, or cannot
+        be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = LinearProbe().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1]).save(Path(tempfile.mkdtemp()) / "p")
+    >>> read_probe(path).coef_.shape
+    (1, 1)
+    """
+    path = Path(probe)
+    if not path.is_file():
+        state = "is a directory" if path.is_dir() else "does not exist"
+        raise InputError(f"Probe file {path} {state}: save a fitted LinearProbe with probe.save(path), or pass "
+                         "--train-probe/probe_data to fit one.")
+    with open(path, "rb") as handle:
+        magic = handle.read(len(_ZIP_MAGIC))
+    if magic == _ZIP_MAGIC:
+        return LinearProbe.load(path)
+    if not trust_pickle:
+        raise InputError(f"Probe file {path} is not a LinearProbe .npz file, and reading a pickle or joblib file "
+                         "runs any code it holds: re-save the probe with LinearProbe.save(path), or, only for a file "
+                         "you trust, pass --trust-pickle (trust_pickle=True).")
+    try:
+        return joblib.load(path)
+    except Exception as error:
+        raise InputError(f"Probe file {path} could not be unpickled ({error.__class__.__name__}: {error}): save the "
+                         "fitted probe with LinearProbe.save(path) and pass that file.") from None
+
+
 def build_classifier(model: str | LoadedModel, probe: str | Path | None = None, probe_data: str | Path | None = None,
-                     layer: int = -1, pool: str = "cls", device: str | None = None,
-                     progress: bool = True) -> Classifier:
+                     layer: int = -1, pool: str = "cls", device: str | None = None, progress: bool = True,
+                     trust_pickle: bool = False) -> Classifier:
     """A classifier from a fine-tuned checkpoint, a saved probe, or a probe trained here.
 
-    ``probe`` (a joblib file of a fitted probe) or ``probe_data`` (an SST-2-style TSV)
+    ``probe`` (a fitted probe saved with :meth:`LinearProbe.save
+    <bertology.analyses.probes.LinearProbe.save>`) or ``probe_data`` (an SST-2-style TSV)
     wrap the encoder with a probe. Otherwise a model loaded with ``head="classifier"``
     uses its own sequence-classification head, a model name is loaded with that head,
     and an encoder without one (``"minilm"``, or a model loaded with another head) gets
-    a probe trained on the shipped SST-2 sample.
+    a probe trained on the shipped SST-2 sample. The probe file is read before the model
+    loads.
 
     Parameters
     ----------
     model
         A model name or path, or a model from :func:`bertology.load_model`.
     probe
-        Joblib file of a fitted linear probe on the encoder's pooled features.
+        ``.npz`` file of a fitted linear probe on the encoder's pooled features, written by
+        ``LinearProbe.save``; a pickle or joblib file only with ``trust_pickle``.
     probe_data
         SST-2-style TSV to fit a probe on (see :func:`train_probe_classifier`).
     layer, pool
@@ -93,6 +155,8 @@ def build_classifier(model: str | LoadedModel, probe: str | Path | None = None, 
         Device a model name is loaded on (see :func:`bertology.load_model`).
     progress
         Show a progress bar while extracting the probe's features.
+    trust_pickle
+        Let ``probe`` be a pickle or joblib file (see :func:`read_probe`).
 
     Returns
     -------
@@ -101,7 +165,7 @@ def build_classifier(model: str | LoadedModel, probe: str | Path | None = None, 
     Raises
     ------
     InputError
-        When ``probe`` does not exist.
+        When ``probe`` does not exist, cannot be read, or is a pickle without ``trust_pickle``.
 
     Examples
     --------
@@ -110,15 +174,14 @@ def build_classifier(model: str | LoadedModel, probe: str | Path | None = None, 
     """
     if probe is not None or probe_data is not None or model == "minilm" or (
             isinstance(model, LoadedModel) and model.head != "classifier"):
+        fitted = None if probe is None else read_probe(probe, trust_pickle)
         loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device)
-        if probe is None:
+        if fitted is None:
             return train_probe_classifier(loaded, probe_data, layer, pool, progress)
-        if not Path(probe).exists():
-            raise InputError(f"Probe file {probe} does not exist: save a fitted probe with joblib.dump(probe, path), "
-                             "or pass --train-probe/probe_data to fit one.")
-        fitted = joblib.load(probe)
         labels = ["negative", "positive"] if len(fitted.classes_) == 2 else None
-        return Classifier.from_probe(loaded, fitted, layer=layer, pool=pool, labels=labels)
+        clf = Classifier.from_probe(loaded, fitted, layer=layer, pool=pool, labels=labels)
+        clf.description["probe_file"] = str(probe)
+        return clf
     if isinstance(model, LoadedModel):
         return Classifier.from_pretrained(model)
     return Classifier.from_pretrained(model, device=device)
@@ -181,8 +244,8 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
                    probe_data: str | Path | None = None, layer: int = -1, target: str | int | None = None,
                    n_steps: int = 50, baseline: str = "pad", num_samples: int = 1000, seed: int = 0,
                    removal: str = "remove", text_column: str | None = None, limit: int | None = None,
-                   batch_size: int = 32, device: str | None = None, figures: bool = True,
-                   progress: bool = True) -> FaithfulnessResult:
+                   batch_size: int = 32, device: str | None = None, trust_pickle: bool = False,
+                   figures: bool = True, progress: bool = True) -> FaithfulnessResult:
     """What ``bertology attribute`` does: attribute sentences with every method and score ERASER faithfulness.
 
     The classifier comes from :func:`build_classifier`: a model loaded with
@@ -195,7 +258,8 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
     (``faithfulness.csv``, ``rank_agreement.csv``), ``faithfulness_summary.csv``,
     ``classifier.json``, one HTML page per method for the first sentence
     (``example_<method>.html``) and, unless ``figures=False``, ``figures/`` (see
-    :func:`save_attribution_figures`). Under ``torchrun`` / ``accelerate launch`` the
+    :func:`save_attribution_figures`). ``out``, the input, the methods, the removal mode and
+    the probe file are checked before the model loads. Under ``torchrun`` / ``accelerate launch`` the
     sentences are shared out between ranks and rank 0 scores and writes the tables and
     figures once every rank is done.
 
@@ -229,6 +293,8 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
         Texts per forward pass: LIME's perturbed texts and the faithfulness variants.
     device
         Device a model name is loaded on.
+    trust_pickle
+        Let ``probe`` be a pickle or joblib file, which can run code (see :func:`read_probe`).
     figures
         Render the figures.
     progress
@@ -241,7 +307,9 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
     Raises
     ------
     InputError
-        A missing or empty input, an unknown method, target or removal mode.
+        An output that cannot be written, a missing or empty input, an unknown method,
+        target or removal mode, or a probe file that is missing or a pickle without
+        ``trust_pickle``.
 
     Examples
     --------
@@ -251,13 +319,18 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
     >>> result.summary()["method"].tolist()
     ['lime']
     """
+    out = check_output(out)
     texts = _read_texts(input, text_column) if isinstance(input, (str, Path)) else list(input)
     if limit is not None:
         texts = texts[:limit]
-    clf = build_classifier(model, probe=probe, probe_data=probe_data, layer=layer, device=device, progress=progress)
+    for method in methods:
+        resolve_method(method)
+    if removal not in ("remove", "mask"):
+        raise InputError(f"Unknown removal {removal!r}: choose 'remove' (delete tokens) or 'mask' ([MASK]).")
+    clf = build_classifier(model, probe=probe, probe_data=probe_data, layer=layer, device=device, progress=progress,
+                           trust_pickle=trust_pickle)
     options = {"integrated_gradients": {"n_steps": n_steps, "baseline": baseline},
                "lime": {"num_samples": num_samples, "seed": seed, "batch_size": batch_size}}
-    out = Path(out)
     results = attribute_texts(clf, texts, out, methods=methods, target=target, options=options, progress=progress)
     if rank_info().rank != 0:
         barrier()

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from numbers import Integral
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from bertology.analyses.cloze import evaluations
+from bertology.analyses.cloze.evaluations import StereoSetVariant
+from bertology.analyses.cloze.formats import read_agreement, read_blimp, read_crows_pairs, read_stereoset
+from bertology.analyses.cloze.names import AGREEMENT_FORMATS, PLL_VARIANTS, STEREOSET_VARIANTS
 from bertology.analyses.cloze.plots import plot_fill_table
 from bertology.analyses.cloze.result import ClozeResult
 from bertology.analyses.cloze.scorer import PLLVariant, as_scorer
-from bertology.analyses.cloze.suites import run_suite
+from bertology.analyses.cloze.suites import load_suite, run_suite
+from bertology.core.errors import InputError
 from bertology.core.models import LoadedModel, load_model
+from bertology.core.paths import check_output
 from bertology.core.viz import save_figure
 
 logger = logging.getLogger(__name__)
@@ -28,10 +34,31 @@ FILL_TEMPLATES = (
 FILLS_FILE = "fills.csv"
 
 
+def _check_inputs(suites: Sequence[str], files: Mapping[str, str | Path | None], agreement_format: str,
+                  include_is_are: bool, pll_variant: str, stereoset_variant: str, top_k: int, max_tokens: int) -> None:
+    """Every option and input file of :func:`cloze_task` checked, so that a bad one fails before a model loads."""
+    for name, value, allowed in (("agreement_format", agreement_format, AGREEMENT_FORMATS),
+                                 ("pll_variant", pll_variant, PLL_VARIANTS),
+                                 ("stereoset_variant", stereoset_variant, STEREOSET_VARIANTS)):
+        if value not in allowed:
+            raise InputError(f"{name}={value!r} is not one of {allowed}.")
+    for name, value in (("top_k", top_k), ("max_tokens", max_tokens)):
+        if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+            raise InputError(f"{name} must be a whole number of at least 1, got {value!r}.")
+    for suite in suites:
+        load_suite(suite)
+    readers = {"crows_pairs": read_crows_pairs, "stereoset": read_stereoset, "blimp": read_blimp,
+               "agreement_stimuli": lambda path: read_agreement(path, agreement_format, include_is_are)}
+    for name, path in files.items():
+        if path:
+            readers[name](path)
+
+
 def cloze_task(model: str | LoadedModel, out: str | Path, *, suites: Sequence[str] = ("agreement",),
                crows_pairs: str | Path | None = None, stereoset: str | Path | None = None,
                blimp: str | Path | None = None, agreement_stimuli: str | Path | None = None,
-               agreement_format: str = "auto", pll_variant: PLLVariant = "within_word_l2r",
+               agreement_format: str = "auto", include_is_are: bool = False,
+               pll_variant: PLLVariant = "within_word_l2r", stereoset_variant: StereoSetVariant = "official",
                fill_templates: Sequence[str] | None = None, top_k: int = 5, n_boot: int = 1000, seed: int = 0,
                max_tokens: int = 4096, device: str | None = None, figures: bool = True,
                progress: bool = True) -> dict[str, ClozeResult]:
@@ -54,8 +81,14 @@ def cloze_task(model: str | LoadedModel, out: str | Path, *, suites: Sequence[st
         Evaluation-set files (see :mod:`bertology.analyses.cloze.evaluations`); ``None`` skips one.
     agreement_format
         Format of ``agreement_stimuli``: ``auto``, ``lgd``, ``gulordava``, ``marvin``.
+    include_is_are
+        Score the ``generated.tab`` items whose verbs are ``is``/``are``, which Goldberg
+        (2019) leaves out (see :func:`~bertology.analyses.cloze.evaluations.agreement_stimuli`).
     pll_variant
         PLL variant for BLiMP.
+    stereoset_variant
+        ``"official"`` (the released StereoSet scorer) or ``"within_word_l2r"`` (see
+        :func:`~bertology.analyses.cloze.evaluations.stereoset`).
     fill_templates
         Templates for the top-k fill table; ``None`` uses :data:`FILL_TEMPLATES`, an
         empty list writes no table.
@@ -83,7 +116,8 @@ def cloze_task(model: str | LoadedModel, out: str | Path, *, suites: Sequence[st
     ModelError
         A model without a masked-LM head.
     InputError
-        An unknown suite or a malformed evaluation file.
+        An unknown suite or option, a malformed evaluation file or template, or an output
+        directory that cannot be written; all but the templates are checked before the model loads.
 
     Examples
     --------
@@ -95,10 +129,16 @@ def cloze_task(model: str | LoadedModel, out: str | Path, *, suites: Sequence[st
     >>> results["telicity"].meta["primary_metric"], 0 <= results["telicity"].metric() <= 1
     ('accuracy', True)
     """
+    suites = [suites] if isinstance(suites, (str, Path)) else list(suites)
+    templates = list(FILL_TEMPLATES if fill_templates is None else fill_templates)
+    _check_inputs(suites, {"crows_pairs": crows_pairs, "stereoset": stereoset, "blimp": blimp,
+                           "agreement_stimuli": agreement_stimuli},
+                  agreement_format, include_is_are, pll_variant, stereoset_variant, top_k, max_tokens)
+    target = check_output(out)
     loaded = model if isinstance(model, LoadedModel) else load_model(model, head="mlm", device=device)
     scorer = as_scorer(loaded, max_tokens, progress)
-    target = Path(out)
-    target.mkdir(parents=True, exist_ok=True)
+    for template in templates:
+        scorer.split_template(template)
     results = {}
     for suite in suites:
         result = run_suite(scorer, suite, n_boot=n_boot, seed=seed)
@@ -106,16 +146,16 @@ def cloze_task(model: str | LoadedModel, out: str | Path, *, suites: Sequence[st
     if crows_pairs:
         results["crows-pairs"] = evaluations.crows_pairs(scorer, crows_pairs, n_boot=n_boot, seed=seed)
     if stereoset:
-        results["stereoset"] = evaluations.stereoset(scorer, stereoset)
+        results["stereoset"] = evaluations.stereoset(scorer, stereoset, variant=stereoset_variant)
     if blimp:
         results["blimp"] = evaluations.blimp(scorer, blimp, variant=pll_variant, n_boot=n_boot, seed=seed)
     if agreement_stimuli:
         results["agreement-stimuli"] = evaluations.agreement_stimuli(scorer, agreement_stimuli, fmt=agreement_format,
+                                                                     include_is_are=include_is_are,
                                                                      n_boot=n_boot, seed=seed)
     for name, result in results.items():
         result.save(target / name)
         logger.info("%s: %s = %.3f", name, result.meta["primary_metric"], result.metric())
-    templates = FILL_TEMPLATES if fill_templates is None else fill_templates
     if templates:
         fills = [scorer.fill(template, top_k=top_k).assign(template=template) for template in templates]
         pd.concat(fills, ignore_index=True).to_csv(target / FILLS_FILE, index=False)

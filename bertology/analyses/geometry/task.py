@@ -11,6 +11,7 @@ from bertology.analyses.geometry.similarity import context_similarity
 from bertology.core.data.loaders import load_dataset
 from bertology.core.extraction import extract
 from bertology.core.models import LoadedModel, load_model
+from bertology.core.paths import check_output
 from bertology.core.results import Result
 from bertology.core.viz import save_figure
 
@@ -85,6 +86,11 @@ def geometry_task(model: str | LoadedModel, out: str | Path, *, input: str | Pat
         ``{"projection": ProjectionResult, "similarity": SimilarityResult}`` and, with
         ``ethayarajh``, ``"ethayarajh": EthayarajhResult``.
 
+    Raises
+    ------
+    InputError
+        Unreadable data or an ``out`` that cannot be written, before the model loads.
+
     Examples
     --------
     >>> import tempfile
@@ -94,6 +100,7 @@ def geometry_task(model: str | LoadedModel, out: str | Path, *, input: str | Pat
     (['ethayarajh', 'projection', 'similarity'], [0, 6])
     """
     dataset = load_dataset("coarsewsd20", input, word)
+    directory = check_output(out)
     loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device)
     vectors = extract(loaded, dataset.texts, layers=layers, pool="word_mean", words=dataset.words,
                       batch_size=batch_size, progress=progress)
@@ -106,7 +113,7 @@ def geometry_task(model: str | LoadedModel, out: str | Path, *, input: str | Pat
         results["ethayarajh"] = ethayarajh_measures(loaded, dataset.texts, layers, n_pairs=n_pairs, seed=seed,
                                                     batch_size=batch_size, progress=progress)
     for name, result in results.items():
-        result.save(Path(out) / name)
+        result.save(directory / name)
     if figures:
-        save_geometry_figures(results, out)
+        save_geometry_figures(results, directory)
     return results

@@ -27,6 +27,65 @@ from bertology.core.stats import bootstrap_ci, mean_ci
 
 logger = logging.getLogger(__name__)
 
+
+def check_cv(cv: int | None) -> None:
+    """``cv`` must be ``None`` (the official split) or a whole number of folds of at least 2.
+
+    Raises
+    ------
+    InputError
+        Naming the value and the fix.
+
+    Examples
+    --------
+    >>> check_cv(5), check_cv(None)
+    (None, None)
+    >>> check_cv(1)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: cv must be >= 2 folds, got 1: ...
+    """
+    if cv is None:
+        return
+    if isinstance(cv, bool) or not isinstance(cv, Integral) or cv < 2:
+        raise InputError(f"cv must be >= 2 folds, got {cv!r}: pass the number of folds (e.g. 5), or None for the "
+                         "dataset's official train/test split (--cv 0 on the command line).")
+
+
+def check_classes(labels: np.ndarray, label_names: Sequence[str] = (), where: str = "The data") -> None:
+    """A probe needs items of at least two classes: with one, every prediction is right.
+
+    Parameters
+    ----------
+    labels
+        ``(n,)`` class indices.
+    label_names
+        Names of the classes, for the message.
+    where
+        What holds the labels, for the message.
+
+    Raises
+    ------
+    InputError
+        When the labels hold fewer than two classes.
+
+    Examples
+    --------
+    >>> check_classes(np.array([0, 1, 1]))
+    >>> check_classes(np.array([1, 1]), ["neg", "pos"])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: The data has one class ('pos', 2 items): ...
+    """
+    present = np.unique(labels)
+    if len(present) >= 2:
+        return
+    if len(present) == 0:
+        raise InputError(f"{where} has no items: a probe needs items of at least two classes.")
+    index = int(present[0])
+    name = label_names[index] if index < len(label_names) else index
+    raise InputError(f"{where} has one class ({name!r}, {len(labels)} items): a probe on it scores accuracy 1 "
+                     "whatever the features; give data with at least two classes.")
+
+
 def fold_splits(labels: np.ndarray, cv: int | None, seed: int = 0,
                 split: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Train/test row indices: stratified, seeded ``cv``-fold, or the official split when ``cv`` is None.
@@ -50,7 +109,8 @@ def fold_splits(labels: np.ndarray, cv: int | None, seed: int = 0,
     Raises
     ------
     InputError
-        Too few items of a class for ``cv`` folds, or no split to use.
+        A ``cv`` below 2, fewer than two classes (in the training rows of the official
+        split), too few items of a class for ``cv`` folds, or no split to use.
 
     Examples
     --------
@@ -58,6 +118,8 @@ def fold_splits(labels: np.ndarray, cv: int | None, seed: int = 0,
     ...                                                    split=np.array(["train", "train", "test", "test"]))]
     [([0, 1], [2, 3])]
     """
+    check_cv(cv)
+    check_classes(labels)
     if cv is None:
         if split is None:
             raise InputError("cv=None uses the dataset's official train/test split, but this dataset has none: "
@@ -66,11 +128,12 @@ def fold_splits(labels: np.ndarray, cv: int | None, seed: int = 0,
         if not len(train) or not len(test):
             raise InputError(f"The official split has {len(train)} train and {len(test)} test items: both are "
                              "needed; pass cv=5 to cross-validate instead.")
+        check_classes(labels[train], where="The training rows of the official split")
         return [(train, test)]
     present = np.bincount(labels)
     smallest = present[present > 0].min()
-    if cv < 2 or smallest < cv:
-        raise InputError(f"cv={cv} folds need at least {max(cv, 2)} items of every class, but the rarest class has "
+    if smallest < cv:
+        raise InputError(f"cv={cv} folds need at least {cv} items of every class, but the rarest class has "
                          f"{smallest}: lower cv (>= 2) or add data.")
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     return [(train, test) for train, test in folds.split(np.zeros(len(labels)), labels)]
@@ -215,8 +278,8 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
     Raises
     ------
     InputError
-        Bad layers, too few items per class for ``cv``, no split for ``cv=None``, a random
-        encoder without a model.
+        Bad layers, a ``cv`` below 2, data of a single class, too few items per class for
+        ``cv``, no split for ``cv=None``, a random encoder without a model.
 
     Examples
     --------
@@ -228,6 +291,8 @@ def probe_layers(source: Source, data: ProbeDataset, layers: str | int | Sequenc
     >>> int(res.to_frame()["n"].iloc[0])  # 5 folds x 2 seeds
     10
     """
+    check_cv(cv)
+    check_classes(data.labels, data.label_names)
     if random_encoder and not isinstance(source, LoadedModel):
         raise InputError("random_encoder=True needs a model to re-initialise: pass a LoadedModel as source, "
                          "or random_encoder=False for precomputed features.")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bertology.analyses.probes.layerwise import probe_layers
+from bertology.analyses.probes.layerwise import check_classes, check_cv, probe_layers
 from bertology.analyses.probes.result import ProbeResult
 from bertology.core.data.loaders import load_dataset
 from bertology.core.models import LoadedModel, load_model
+from bertology.core.paths import check_output
 from bertology.core.viz import save_figure
 
 
@@ -69,6 +70,13 @@ def probe_task(model: str | LoadedModel, dataset: str, out: str | Path, *, input
     ProbeResult
         Its ``meta["dataset"]`` is ``dataset``.
 
+    Raises
+    ------
+    InputError
+        A ``cv`` below 2, an unknown dataset or unreadable data, data of a single class,
+        or an ``out`` that cannot be written, all before the model loads; and the errors
+        of :func:`bertology.probe_layers`.
+
     Examples
     --------
     >>> import tempfile
@@ -77,12 +85,15 @@ def probe_task(model: str | LoadedModel, dataset: str, out: str | Path, *, input
     >>> r.best_layer()
     6
     """
+    check_cv(cv)
     data = load_dataset(dataset, input, word, text_column, label_column, word_column)
+    check_classes(data.labels, data.label_names, where=f"Dataset {data.name!r}")
+    directory = check_output(out)
     loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device)
     result = probe_layers(loaded, data, layers=layers, pool=pool, cv=cv, seed=seed, controls=controls, mdl=mdl,
                           random_encoder=random_encoder, batch_size=batch_size, progress=progress)
     result.meta["dataset"] = dataset
-    result.save(out)
+    result.save(directory)
     if figures:
-        save_probe_figures(result, out)
+        save_probe_figures(result, directory)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bertology.core.data.names import DATASETS
-from bertology.core.data.tables import column, int_column, read_table
+from bertology.core.data.tables import column, int_column, read_table, read_text
 from bertology.core.errors import InputError
 from bertology.core.paths import SHIPPED_DIR
 
@@ -95,10 +96,10 @@ class ProbeDataset:
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path} does not exist: point root= at a CoarseWSD-20 directory holding "
                          "<word>/{train,test}.data.txt, {train,test}.gold.txt and classes_map.txt.")
-    with open(path, encoding="utf-8") as handle:
+    with io.StringIO(read_text(path, "CoarseWSD-20 file"), newline=None) as handle:
         return [(number, line.rstrip("\n")) for number, line in enumerate(handle, start=1) if line.strip()]
 
 
@@ -128,10 +129,11 @@ def _read_wsd_split(directory: Path, split: str) -> tuple[list[str], list[int], 
 
 
 def _read_classes(path: Path) -> list[str]:
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path} does not exist: each CoarseWSD-20 word directory needs classes_map.txt.")
+    text = read_text(path, "CoarseWSD-20 file")
     try:
-        mapping = json.loads(path.read_text(encoding="utf-8"))
+        mapping = json.loads(text)
         return [mapping[str(i)] for i in range(len(mapping))]
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise InputError(f"{path}:1: expected a JSON object {{\"0\": sense, \"1\": sense, ...}} ({error}).") from None
@@ -224,6 +226,9 @@ def load_coarsewsd20(word: str | None = None, root: str | Path | None = None, ur
     (['apple_inc', 'apple_fruit'], 'apple')
     """
     base = download(url, cache_dir) if url else Path(root).expanduser() if root else SHIPPED_COARSEWSD20
+    if base.exists() and not base.is_dir():
+        raise InputError(f"CoarseWSD-20 root {base} is a file: pass root= pointing at the dataset directory (the "
+                         "folder of the word folders).")
     base = _coarsewsd_root(base)
     if word is None:
         words = sorted(p.name for p in base.iterdir() if (p / "classes_map.txt").is_file()) if base.is_dir() else []
@@ -367,6 +372,6 @@ def load_dataset(name: str, data: str | Path | None = None, word: str | None = N
         return load_sst2(data)
     if name == "table":
         if data is None:
-            raise InputError("dataset 'table' needs a data file: pass data=PATH (CLI: --data PATH).")
+            raise InputError("dataset 'table' needs a data file: pass data=PATH (CLI: --input PATH).")
         return load_table_dataset(data, text_column, label_column, word_column)
     raise InputError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")

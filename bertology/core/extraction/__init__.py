@@ -5,11 +5,12 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        'align': ['EncodedCorpus', 'encode_corpus', 'length_sorted_batches', 'pad_sequences', 'word_char_span'],
-        'extractor': ['batch_tensors', 'extract', 'resolve_layers'],
+        'align': ['EncodedCorpus', 'encode_corpus', 'length_sorted_batches', 'pad_sequences', 'target_spans',
+                  'word_char_span'],
+        'extractor': ['batch_tensors', 'check_extract_arguments', 'extract', 'parse_layers', 'resolve_layers'],
         'features': ['auto_pool', 'layer_features'],
         'task': ['extract_task'],
         'pooling': ['POOLINGS', 'PoolingInputs', 'pool_layers', 'resolve_pooling'],
-        'store': ['ActivationStore', 'StoreWriter'],
+        'store': ['ActivationStore', 'StoreLock', 'StoreWriter'],
     },
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import numbers
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -88,30 +89,101 @@ class EncodedCorpus:
     truncated: list[int] = field(default_factory=list)
 
 
-def _target_spans(texts: Sequence[str], words: Sequence[int] | None,
-                  spans: Sequence[tuple[int, int]] | None) -> list[tuple[int, int] | None]:
+def as_integer(value: object) -> int | None:
+    """``value`` as an ``int`` when it is an integer (Python or NumPy, not a bool), else ``None``.
+
+    Examples
+    --------
+    >>> as_integer(3), as_integer(np.int64(2)), as_integer(1.7), as_integer("x"), as_integer(True)
+    (3, 2, None, None, None)
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    return None
+
+
+def _check_texts(texts: Sequence[str]) -> None:
+    if isinstance(texts, str):
+        raise InputError("texts must be a list of strings, not one string: wrap it as [text].")
+    if len(texts) == 0:
+        raise InputError("The input is empty: pass at least one text.")
+    for index, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"Item {index} is empty or not a string ({text!r}): every item needs text.")
+
+
+def _word_span(text: str, word: object, index: int) -> tuple[int, int]:
+    position = as_integer(word)
+    if position is None:
+        raise InputError(f"Item {index}: word index {word!r} is not an integer: give the 0-based position of the "
+                         "target word in the whitespace-split text (e.g. CoarseWSD-20 word_pos).")
+    if position < 0:
+        raise InputError(f"Item {index}: word index {position} is negative: word indices count the "
+                         "whitespace-split words from 0 at the start of the text; give the word's position.")
+    try:
+        return word_char_span(text, position)
+    except InputError as error:
+        raise InputError(f"Item {index}: {error}") from None
+
+
+def _checked_span(text: str, span: object, index: int) -> tuple[int, int]:
+    try:
+        start, end = (as_integer(value) for value in span)
+    except (TypeError, ValueError):
+        start = end = None
+    if start is None or end is None:
+        raise InputError(f"Item {index}: span {span!r} is not a pair of integer character offsets (start, end).")
+    if not 0 <= start < end <= len(text):
+        raise InputError(f"Item {index}: character span ({start}, {end}) is not inside the text "
+                         f"of length {len(text)}: {text[:80]!r}.")
+    return start, end
+
+
+def target_spans(texts: Sequence[str], words: Sequence[int] | None = None,
+                 spans: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int] | None]:
+    """Character span of each text's target word, from word indices or spans, checked against the texts.
+
+    Parameters
+    ----------
+    texts
+        Sentences, one per item.
+    words
+        Per item, the 0-based whitespace word index of the target word (an integer, not negative).
+    spans
+        Per item, the ``(start, end)`` character span of the target word.
+
+    Returns
+    -------
+    list
+        ``(start, end)`` per item, or ``None`` per item when neither is given.
+
+    Raises
+    ------
+    InputError
+        For an empty corpus or text, both or mismatched targets, a word index that is not a
+        non-negative integer inside the text, or a span outside its text.
+
+    Examples
+    --------
+    >>> target_spans(["the bank's vault"], words=[1])
+    [(4, 10)]
+    >>> target_spans(["a b"], words=[1.7])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: Item 0: word index 1.7 is not an integer: ...
+    """
+    _check_texts(texts)
     if words is not None and spans is not None:
         raise InputError("Pass either words= (whitespace word indices) or spans= (character spans), not both.")
     targets = words if words is not None else spans
     if targets is None:
         return [None] * len(texts)
+    if isinstance(targets, (str, bytes)) or not hasattr(targets, "__len__"):
+        raise InputError(f"Target words/spans must be a list with one entry per text, got {type(targets).__name__}.")
     if len(targets) != len(texts):
         raise InputError(f"Got {len(texts)} texts but {len(targets)} target words/spans: give one per text.")
     if words is not None:
-        out = []
-        for index, (text, word) in enumerate(zip(texts, words)):
-            try:
-                out.append(word_char_span(text, int(word)))
-            except InputError as error:
-                raise InputError(f"Item {index}: {error}") from None
-        return out
-    checked = []
-    for index, (text, (start, end)) in enumerate(zip(texts, spans)):
-        if not 0 <= start < end <= len(text):
-            raise InputError(f"Item {index}: character span ({start}, {end}) is not inside the text "
-                             f"of length {len(text)}: {text[:80]!r}.")
-        checked.append((int(start), int(end)))
-    return checked
+        return [_word_span(text, word, index) for index, (text, word) in enumerate(zip(texts, words))]
+    return [_checked_span(text, span, index) for index, (text, span) in enumerate(zip(texts, spans))]
 
 
 def _encode_batch(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> list:
@@ -176,8 +248,10 @@ def encode_corpus(
     Raises
     ------
     InputError
-        Empty corpus, empty text, a word index out of range, an item longer than the
-        model allows (without ``truncate``), or a target word cut by truncation.
+        Empty corpus, empty text, a text with no content tokens (only characters the
+        tokenizer drops, such as zero-width spaces), a word index that is not a
+        non-negative integer inside its text, an item longer than the model allows
+        (without ``truncate``), or a target word cut by truncation.
 
     Examples
     --------
@@ -187,17 +261,14 @@ def encode_corpus(
     >>> enc.word_tokens
     [(2, 5)]
     """
-    if isinstance(texts, str):
-        raise InputError("texts must be a list of strings, not one string: wrap it as [text].")
-    if len(texts) == 0:
-        raise InputError("The input is empty: pass at least one text.")
-    for index, text in enumerate(texts):
-        if not isinstance(text, str) or not text.strip():
-            raise InputError(f"Item {index} is empty or not a string ({text!r}): every item needs text.")
-    targets = _target_spans(texts, words, spans)
+    targets = target_spans(texts, words, spans)
     corpus = EncodedCorpus(input_ids=[], lengths=np.zeros(len(texts), dtype=np.int64), word_tokens=[])
     for index, (encoded, target) in enumerate(zip(_encode_batch(tokenizer, texts), targets)):
         ids, special_mask = encoded.ids, encoded.special_tokens_mask
+        if 0 not in special_mask:
+            raise InputError(f"Item {index} has no content tokens: the tokenizer drops every character of "
+                             f"{texts[index][:80]!r} (e.g. zero-width spaces), so only special tokens are left; "
+                             "remove the item or give it real text.")
         truncated = len(ids) > max_length
         if truncated:
             if not truncate:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,18 +17,85 @@ import torch
 
 from bertology.core.distributed import RankInfo, barrier, rank_info
 from bertology.core.errors import InputError
-from bertology.core.extraction.align import EncodedCorpus, OnError, encode_corpus, length_sorted_batches, pad_sequences
+from bertology.core.extraction.align import (
+    EncodedCorpus,
+    OnError,
+    as_integer,
+    encode_corpus,
+    length_sorted_batches,
+    pad_sequences,
+    target_spans,
+)
 from bertology.core.extraction.pooling import WORD_POOLINGS, PoolingInputs, pool_layers, resolve_pooling
 from bertology.core.extraction.store import DTYPES, ActivationStore, StoreWriter
 from bertology.core.hooks import hidden_state_name, trace
 from bertology.core.hooks.names import hidden_index
 from bertology.core.manifest import content_hash, package_versions
 from bertology.core.models import LoadedModel
+from bertology.core.paths import check_output
 from bertology.core.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
 Layers = str | int | Sequence[int]
+_LAYER_PART = re.compile(r"(?P<low>\d+)-(?P<high>\d+)|-?\d+")
+
+
+def parse_layers(layers: Layers) -> list[int] | str:
+    """The indices ``layers`` asks for, before they are checked against a model: ``"all"`` or a list.
+
+    Parameters
+    ----------
+    layers
+        ``"all"``, one index, several indices (negative ones count from the end), or a
+        comma-separated string of indices and ``low-high`` ranges.
+
+    Returns
+    -------
+    list of int or str
+        ``"all"``, or the indices in the order given (ranges expanded).
+
+    Raises
+    ------
+    InputError
+        For text that is not indices or ranges, an empty range, or a value that is not a
+        whole number.
+
+    Examples
+    --------
+    >>> parse_layers("0, 2-4"), parse_layers(-1), parse_layers("all")
+    ([0, 2, 3, 4], [-1], 'all')
+    >>> parse_layers("1-x")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: Cannot read layers '1-x': '1-x' is not a layer index or a range ...
+    """
+    usage = "use 'all', '6', '0,3,6' or '2-4'"
+    if isinstance(layers, str):
+        if layers.strip() == "all":
+            return "all"
+        items: list[int] = []
+        for part in filter(None, (piece.strip() for piece in layers.split(","))):
+            match = _LAYER_PART.fullmatch(part)
+            if match is None:
+                raise InputError(f"Cannot read layers {layers!r}: {part!r} is not a layer index or a range "
+                                 f"low-high; {usage}.")
+            if match["low"] is None:
+                items.append(int(part))
+                continue
+            low, high = int(match["low"]), int(match["high"])
+            if low > high:
+                raise InputError(f"Cannot read layers {layers!r}: the range {part!r} is empty; write the lower "
+                                 f"index first, e.g. '{high}-{low}'.")
+            items.extend(range(low, high + 1))
+        return items
+    single = as_integer(layers)
+    if single is not None:
+        return [single]
+    parsed = [as_integer(value) for value in layers] if isinstance(layers, Sequence) else [None]
+    if None in parsed:
+        raise InputError(f"Cannot read layers {layers!r}: give 'all', an integer index, a list of integer "
+                         f"indices or a string; {usage}.")
+    return parsed
 
 
 def resolve_layers(layers: Layers, num_layers: int) -> list[int]:
@@ -35,7 +105,7 @@ def resolve_layers(layers: Layers, num_layers: int) -> list[int]:
     ----------
     layers
         ``"all"``, one index, several indices (negative ones count from the end), or a
-        comma-separated string with ``a-b`` ranges.
+        comma-separated string with ``a-b`` ranges (see :func:`parse_layers`).
     num_layers
         Transformer layers of the model (hidden states are ``0..num_layers``).
 
@@ -47,34 +117,54 @@ def resolve_layers(layers: Layers, num_layers: int) -> list[int]:
     Raises
     ------
     InputError
-        For an index outside ``0..num_layers``.
+        For an index outside ``0..num_layers``, or text :func:`parse_layers` cannot read.
 
     Examples
     --------
     >>> resolve_layers("all", 2), resolve_layers(-1, 6), resolve_layers("0,2-3", 6)
     ([0, 1, 2], [6], [0, 2, 3])
     """
-    if isinstance(layers, str):
-        if layers == "all":
-            return list(range(num_layers + 1))
-        items: list[int] = []
-        for part in layers.split(","):
-            part = part.strip()
-            if "-" in part and not part.startswith("-"):
-                low, high = part.split("-", 1)
-                items.extend(range(int(low), int(high) + 1))
-            elif part:
-                try:
-                    items.append(int(part))
-                except ValueError:
-                    raise InputError(f"Cannot read layers {layers!r}: use 'all', '6', '0,3,6' or '2-4'.") from None
-        layers = items
-    elif isinstance(layers, int):
-        layers = [layers]
-    resolved = [hidden_index(int(layer), num_layers) for layer in layers]
+    parsed = parse_layers(layers)
+    if parsed == "all":
+        return list(range(num_layers + 1))
+    resolved = [hidden_index(layer, num_layers) for layer in parsed]
     if not resolved:
         raise InputError("No layers requested: pass 'all' or at least one layer index.")
     return sorted(set(resolved))
+
+
+def check_extract_arguments(texts: Sequence[str], layers: Layers = "all", pool: str = "cls",
+                            words: Sequence[int] | None = None, spans: Sequence[tuple[int, int]] | None = None,
+                            dtype: str = "float32", batch_size: int = 32) -> str:
+    """Check the arguments of :func:`extract` that need no model; returns the canonical pooling name.
+
+    Called before a model loads, so that a bad value costs nothing.
+
+    Raises
+    ------
+    InputError
+        For an unknown pooling or dtype, word pooling without words, unreadable layers, a
+        batch size below 1, an empty text, or a word index or span that does not fit its text.
+
+    Examples
+    --------
+    >>> check_extract_arguments(["the bank"], layers="0,6", pool="word", words=[1])
+    'word_mean'
+    >>> check_extract_arguments(["the bank"], pool="word", words=[-1])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: Item 0: word index -1 is negative: ...
+    """
+    pooling = resolve_pooling(pool)
+    if pooling in WORD_POOLINGS and words is None and spans is None:
+        raise InputError(f"pool={pool!r} needs target words: pass words= (whitespace word indices, e.g. CoarseWSD-20 "
+                         "word_pos) or spans= (character spans). CLI: --word-column.")
+    if dtype not in DTYPES:
+        raise InputError(f"dtype={dtype!r} is not supported on disk: choose {' or '.join(DTYPES)}.")
+    if as_integer(batch_size) is None or batch_size < 1:
+        raise InputError(f"batch_size must be an integer of at least 1, got {batch_size!r}.")
+    parse_layers(layers)
+    target_spans(texts, words, spans)
+    return pooling
 
 
 def batch_tensors(model: LoadedModel, corpus: EncodedCorpus, rows: np.ndarray) -> tuple[dict[str, torch.Tensor],
@@ -167,7 +257,8 @@ def extract(
     batch_size
         Items per forward pass.
     out
-        Output directory; ``None`` uses a new temporary directory.
+        Output directory; ``None`` uses a new temporary directory, removed when the returned
+        store is no longer referenced (arrays already read from it stay valid).
     dtype
         ``"float32"`` or ``"float16"`` on disk.
     truncate
@@ -176,7 +267,7 @@ def extract(
         ``"raise"`` or ``"skip"`` items whose target word was cut by truncation (counted
         and listed in ``store.skipped``; their rows stay zero and ``store.valid`` is False).
     overwrite
-        Replace an existing store made with a different request.
+        Replace an existing store made with a different request, or a damaged one.
     progress
         Show a progress bar.
     rank
@@ -184,7 +275,8 @@ def extract(
         environment that ``torchrun`` / ``accelerate launch`` set. With several ranks,
         rank ``r`` runs the length-sorted batches ``r, r + world_size, ...`` and writes
         their rows into the shared store files: the store is byte-identical to a
-        single-process run, and a re-run redoes only batches no rank finished.
+        single-process run, and a re-run redoes only batches no rank finished. Rank 0
+        holds the store's lock (``writer.lock``) for the whole job.
 
     Returns
     -------
@@ -194,9 +286,11 @@ def extract(
     Raises
     ------
     InputError
-        Empty input, bad word index, over-long text, unknown pooling, word pooling without words.
+        Empty input, a text with no content tokens, bad word index, over-long text, unknown
+        pooling, word pooling without words, unreadable layers, an output that cannot be written.
     StoreError
-        ``store`` holds a different extraction and ``overwrite`` is false.
+        ``out`` holds a different extraction or a damaged store and ``overwrite`` is false, or
+        another process is writing it.
 
     Examples
     --------
@@ -207,12 +301,9 @@ def extract(
     >>> s[-1].shape
     (2, 384)
     """
-    pooling = resolve_pooling(pool)
-    if pooling in WORD_POOLINGS and words is None and spans is None:
-        raise InputError(f"pool={pool!r} needs target words: pass words= (whitespace word indices, e.g. CoarseWSD-20 "
-                         "word_pos) or spans= (character spans). CLI: --word-column.")
-    if dtype not in DTYPES:
-        raise InputError(f"dtype={dtype!r} is not supported on disk: choose {' or '.join(DTYPES)}.")
+    pooling = check_extract_arguments(texts, layers, pool, words, spans, dtype, batch_size)
+    if out is not None:
+        check_output(out)
     hidden_indices = resolve_layers(layers, model.num_layers)
     corpus = encode_corpus(model.tokenizer, texts, model.max_length, words=words, spans=spans, truncate=truncate,
                            on_error=on_error)
@@ -228,35 +319,57 @@ def extract(
         "tokenizer": type(model.tokenizer).__name__, "packages": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="bertology-store-"))
     info = rank_info() if rank is None else rank
+    if out is not None:
+        _fill_store(Path(out), model, corpus, manifest, pooling, overwrite, info, progress)
+        return ActivationStore(out)
+    directory = Path(tempfile.mkdtemp(prefix="bertology-store-"))
+    try:
+        _fill_store(directory, model, corpus, manifest, pooling, overwrite, info, progress)
+        store = ActivationStore(directory)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    weakref.finalize(store, shutil.rmtree, directory, ignore_errors=True)
+    return store
+
+
+def _fill_store(directory: Path, model: LoadedModel, corpus: EncodedCorpus, manifest: dict[str, Any], pooling: str,
+                overwrite: bool, info: RankInfo, progress: bool) -> None:
+    """Run the batches this rank owns and no rank finished into the store at ``directory``, and finish it."""
+    request = manifest["request"]
+    hidden_indices = request["layers"]
     if info.rank == 0:
         writer = StoreWriter(directory, manifest, model.hidden_size, overwrite=overwrite)
-    barrier(info)
-    if info.rank != 0:
-        writer = StoreWriter(directory, manifest, model.hidden_size, rank=info.rank, create=False)
-    batches = length_sorted_batches(corpus.lengths, batch_size)
-    names = [hidden_state_name(index, model.num_layers) for index in hidden_indices]
-    pending = [(batch_id, rows) for batch_id, rows in enumerate(batches)
-               if batch_id % info.world_size == info.rank and batch_id not in writer.done
-               and not all(int(r) in corpus.skipped for r in rows)]
-    if writer.done:
-        logger.info("Resuming %s: %d of %d batches already done.", directory, len(writer.done), len(batches))
-    bar = progress_bar(pending, total=len(pending), desc=f"extract (rank {info.rank})" if info.is_distributed
-                       else "extract", unit="batch", progress=progress)
-    with torch.inference_mode(), writer:
-        for batch_id, rows in bar:
-            inputs, masks = batch_tensors(model, corpus, rows)
-            with trace(model, names, stop=True) as cache:
-                model(**inputs)
-            pooled = pool_layers([cache[name].float() for name in names], masks, pooling).cpu().numpy()
-            writer.write_batch(batch_id, rows, dict(zip(hidden_indices, pooled)))
-    if corpus.skipped:
-        logger.warning("Skipped %d of %d items: %s", len(corpus.skipped), len(texts),
-                       "; ".join(f"{i}: {r}" for i, r in list(corpus.skipped.items())[:3]))
-    barrier(info)
-    if info.rank == 0:
-        writer.finish({"skipped": {str(k): v for k, v in corpus.skipped.items()}, "truncated": corpus.truncated,
-                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "world_size": info.world_size})
-    barrier(info)
-    return ActivationStore(directory)
+    try:
+        barrier(info)
+        if info.rank != 0:
+            writer = StoreWriter(directory, manifest, model.hidden_size, rank=info.rank, create=False)
+        batches = length_sorted_batches(corpus.lengths, request["batch_size"])
+        owned = {batch_id: rows for batch_id, rows in enumerate(batches)
+                 if batch_id % info.world_size == info.rank and not all(int(r) in corpus.skipped for r in rows)}
+        writer.forget_unwritten(owned, corpus.skipped)
+        pending = [(batch_id, rows) for batch_id, rows in owned.items() if batch_id not in writer.done]
+        if writer.done:
+            logger.info("Resuming %s: %d of %d batches already done.", directory, len(writer.done), len(batches))
+        names = [hidden_state_name(index, model.num_layers) for index in hidden_indices]
+        bar = progress_bar(pending, total=len(pending), desc=f"extract (rank {info.rank})" if info.is_distributed
+                           else "extract", unit="batch", progress=progress)
+        with torch.inference_mode(), writer:
+            for batch_id, rows in bar:
+                inputs, masks = batch_tensors(model, corpus, rows)
+                with trace(model, names, stop=True) as cache:
+                    model(**inputs)
+                pooled = pool_layers([cache[name].float() for name in names], masks, pooling).cpu().numpy()
+                writer.write_batch(batch_id, rows, dict(zip(hidden_indices, pooled)))
+        if corpus.skipped:
+            logger.warning("Skipped %d of %d items: %s", len(corpus.skipped), request["n_items"],
+                           "; ".join(f"{i}: {r}" for i, r in list(corpus.skipped.items())[:3]))
+        barrier(info)
+        if info.rank == 0:
+            writer.finish({"skipped": {str(k): v for k, v in corpus.skipped.items()}, "truncated": corpus.truncated,
+                           "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "world_size": info.world_size})
+        barrier(info)
+    finally:
+        if info.rank == 0:
+            writer.release()

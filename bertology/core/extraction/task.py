@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bertology.core.data.tables import column, find_text_column, int_column, read_table
-from bertology.core.extraction.extractor import Layers, extract
+from bertology.core.extraction.extractor import Layers, check_extract_arguments, extract
 from bertology.core.extraction.store import ActivationStore
 from bertology.core.models import LoadedModel, load_model
+from bertology.core.paths import check_output
 
 
 def extract_task(model: str | LoadedModel, input: str | Path, out: str | Path, *, layers: Layers = "all",
@@ -44,6 +45,12 @@ def extract_task(model: str | LoadedModel, input: str | Path, out: str | Path, *
     -------
     ActivationStore
 
+    Raises
+    ------
+    InputError
+        For a bad argument, input row or output path; all are checked before a model given by
+        name is loaded.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -54,6 +61,8 @@ def extract_task(model: str | LoadedModel, input: str | Path, out: str | Path, *
     rows = read_table(input, format)
     texts = column(rows, find_text_column(rows, text_column), input)
     words = None if word_column is None else int_column(rows, word_column, input)
+    check_extract_arguments(texts, layers, pool, words, dtype=dtype, batch_size=batch_size)
+    check_output(out)
     loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device, dtype=model_dtype)
     return extract(loaded, texts, layers=layers, pool=pool, words=words, batch_size=batch_size, out=out, dtype=dtype,
                    truncate=truncate, on_error="skip" if skip_bad else "raise", overwrite=overwrite,

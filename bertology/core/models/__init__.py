@@ -6,6 +6,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         'adapters': ['ADAPTERS', 'Adapter', 'get_adapter'],
-        'loading': ['LoadedModel', 'load_model', 'minilm_path', 'model_provenance', 'resolve_device'],
+        'loading': ['LoadedModel', 'hub_offline', 'load_model', 'minilm_path', 'model_provenance', 'resolve_device',
+                    'resolve_dtype'],
     },
 )

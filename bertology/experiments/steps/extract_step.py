@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from bertology.core.data.tables import FORMATS
+from bertology.core.errors import InputError
 from bertology.core.extraction import ActivationStore
 from bertology.core.extraction.norms import ActivationNorms, activation_norms
+from bertology.core.extraction.pooling import WORD_POOLINGS
+from bertology.core.extraction.store import DTYPES
 from bertology.core.extraction.task import extract_task
 from bertology.core.paths import resolve_data_path
 from bertology.core.viz import save_figure
+from bertology.experiments.checks import at_least, one_of, pooling
 from bertology.experiments.registry import StepContext, StepSpec, register_step
 
 STORE_DIR = "store"
@@ -25,6 +32,24 @@ DEFAULTS = {
     "dtype": "float32",
     "truncate": False,
 }
+
+
+def validate(params: Mapping[str, Any]) -> None:
+    """Check the values before any model loads: format, pooling (word pooling needs ``word_column``), dtype,
+    batch size.
+
+    Examples
+    --------
+    >>> validate({**DEFAULTS, "input": "s.tsv", "pool": "maxx"})  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: pool = 'maxx': Unknown pooling 'maxx': ...
+    """
+    one_of(params, "format", FORMATS)
+    if pooling(params) in WORD_POOLINGS and not params["word_column"]:
+        raise InputError(f"pool = {params['pool']!r} pools the target word: name the column with its index, "
+                         "word_column = \"word_pos\", or use a sentence pooling (cls, mean).")
+    one_of(params, "dtype", DTYPES)
+    at_least(params, "batch_size", 1)
 
 
 def run(ctx: StepContext) -> None:
@@ -64,6 +89,8 @@ STEP = register_step(StepSpec(
     required=("input",),
     data_params=("input",),
     types={"layers": (str, int, list)},
+    validate=validate,
+    layer_params=("layers",),
     distributed=True,
     description="Pooled per-layer activations of a sentence file, stored as a resumable ActivationStore.",
 ))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from bertology.analyses.geometry import EthayarajhResult, ProjectionResult, SimilarityResult
 from bertology.analyses.geometry.task import geometry_task, save_geometry_figures
 from bertology.core.paths import resolve_data_path
+from bertology.experiments.checks import at_least, one_of
 from bertology.experiments.registry import StepContext, StepSpec, register_step
+
+PROJECTIONS = ("pca", "umap")
 
 DEFAULTS = {
     "input": "",
@@ -18,6 +23,20 @@ DEFAULTS = {
     "n_pairs": 1000,
     "batch_size": 32,
 }
+
+
+def validate(params: Mapping[str, Any]) -> None:
+    """Check the values before any model loads: projection method, number of pairs, batch size.
+
+    Examples
+    --------
+    >>> validate({**DEFAULTS, "method": "tsne"})  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: method = 'tsne': choose one of pca, umap.
+    """
+    one_of(params, "method", PROJECTIONS)
+    at_least(params, "n_pairs", 1)
+    at_least(params, "batch_size", 1)
 
 
 def run(ctx: StepContext) -> None:
@@ -46,5 +65,7 @@ STEP = register_step(StepSpec(
     figures=figures,
     data_params=("input",),
     types={"layers": (str, int, list)},
+    validate=validate,
+    layer_params=("layers",),
     description="PCA/UMAP of a word's vectors by sense, its similarity across contexts, Ethayarajh's measures.",
 ))

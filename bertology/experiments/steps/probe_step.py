@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from bertology.analyses.probes.result import ProbeResult
 from bertology.analyses.probes.task import probe_task, save_probe_figures
+from bertology.core.data.names import DATASETS
+from bertology.core.errors import InputError
 from bertology.core.paths import resolve_data_path
+from bertology.experiments.checks import at_least, not_blank, one_of, pooling
 from bertology.experiments.registry import StepContext, StepSpec, register_step
 
 DEFAULTS = {
@@ -25,6 +30,29 @@ DEFAULTS = {
     "random_encoder": False,
     "batch_size": 32,
 }
+
+
+def validate(params: Mapping[str, Any]) -> None:
+    """Check the values before any model loads: dataset, columns, pooling, folds, seeds, batch size.
+
+    Examples
+    --------
+    >>> validate({**DEFAULTS, "cv": 1})  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: cv = 1: cv must be >= 2 folds, or 0 for the dataset's official split.
+    """
+    one_of(params, "dataset", DATASETS)
+    if params["dataset"] == "table" and not params["input"]:
+        raise InputError("dataset = \"table\" reads a labelled file: give input = \"PATH\" (TSV/CSV/JSONL).")
+    not_blank(params, "text_column", what="a column name")
+    not_blank(params, "label_column", what="a column name")
+    pooling(params, also=("auto",))
+    if params["cv"] == 1 or params["cv"] < 0:
+        raise InputError(f"cv = {params['cv']}: cv must be >= 2 folds, or 0 for the dataset's official split.")
+    seed = params["seed"]
+    if isinstance(seed, list) and not (seed and all(isinstance(s, int) and not isinstance(s, bool) for s in seed)):
+        raise InputError(f"seed = {seed!r}: give an integer, or a non-empty list of them, e.g. [0, 1, 2].")
+    at_least(params, "batch_size", 1)
 
 
 def run(ctx: StepContext) -> None:
@@ -52,6 +80,8 @@ STEP = register_step(StepSpec(
     figures=figures,
     data_params=("input",),
     types={"layers": (str, int, list), "seed": (int, list)},
+    validate=validate,
+    layer_params=("layers",),
     description="Layer-wise linear probes (k-fold or official split) with majority, control-task, "
                 "random-encoder and MDL baselines.",
 ))

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from bertology.cli import main
+from bertology.core.errors import InputError, StoreError
 from bertology.core.viz import new_figure, save_figure
 from bertology.experiments import STEPS, StepSpec, run_experiment, write_report
 
@@ -64,3 +65,25 @@ def test_report_renders_in_headless_chromium(stored_run, tmp_path):
     subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_report_of_a_damaged_run_is_a_named_error_and_writes_nothing(stored_run):
+    table = stored_run / "scores" / "scores.csv"
+    table.write_bytes(table.read_bytes()[:-5])
+    with pytest.raises(StoreError, match="scores.csv is missing, truncated or changed since the step finished"):
+        write_report(stored_run)
+    (stored_run / "manifest.json").write_text("{")
+    with pytest.raises(StoreError, match="manifest.json is damaged"):
+        write_report(stored_run)
+    assert not (stored_run / "report.html").exists()
+
+
+def test_report_out_must_be_a_writable_file(stored_run, tmp_path):
+    with pytest.raises(InputError, match="is a directory: give a file name"):
+        write_report(stored_run, tmp_path)
+    with pytest.raises(InputError, match="output file is empty"):
+        write_report(stored_run, "")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="Cannot write to"):
+        write_report(stored_run, tmp_path / "file" / "report.html")
+    assert not (stored_run / "report.html").exists()

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from bertology.cli import build_parser, main
-from bertology.core.errors import InputError
+from bertology.core.errors import InputError, StoreError
 from bertology.core.viz import new_figure, save_figure
 from bertology.experiments import STEPS, StepSpec, render_run_figures, run_experiment, runner
+from bertology.experiments.config import load_config
 
 FORWARD = {"alpha": 0, "beta": 0}
 
@@ -236,3 +237,107 @@ def test_one_step_runs_twice_under_two_table_names(steps, config, tmp_path, monk
     config["steps"]["small"]["step"] = "gamma"
     with pytest.raises(InputError, match="Unknown step .steps.small. step = 'gamma': available steps are"):
         run_experiment(config, progress=False)
+
+
+@pytest.fixture
+def victim(tmp_path):
+    directory = tmp_path / "victim"
+    directory.mkdir()
+    (directory / "thesis.tex").write_text("years of work")
+    return directory
+
+
+@pytest.mark.parametrize("name", ["../victim", "VICTIM_ABSOLUTE"])
+def test_a_step_name_never_reaches_outside_the_run(steps, config, victim, tmp_path, monkeypatch, name):
+    name = str(victim) if name == "VICTIM_ABSOLUTE" else name
+    config["steps"] = {name: {"step": "alpha"}}
+    _forbid_loading(monkeypatch)
+    with pytest.raises(InputError, match="is not a plain directory name"):
+        run_experiment(config, progress=False)
+    assert [p.name for p in victim.iterdir()] == ["thesis.tex"] and (victim / "thesis.tex").read_text() == "years of work"
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_step_directory_that_links_outside_the_run_is_never_removed(steps, config, victim, tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "alpha").symlink_to(victim, target_is_directory=True)
+    with pytest.raises(InputError, match="alpha, which is a link or lies outside the run directory"):
+        run_experiment(config, progress=False)
+    cfg = load_config(config)
+    step = next(s for s in cfg.steps if s.name == "alpha")
+    with pytest.raises(StoreError, match="Not removing .*alpha: it is a link"):
+        runner.run_step(step, cfg, runner.ModelLoader(cfg.model), {"name": cfg.model}, force=True, progress=False)
+    assert (victim / "thesis.tex").read_text() == "years of work"
+
+
+def test_a_directory_bertology_did_not_write_is_not_replaced(steps, config, tmp_path, monkeypatch):
+    (tmp_path / "run" / "alpha").mkdir(parents=True)
+    (tmp_path / "run" / "alpha" / "notes.txt").write_text("mine")
+    _forbid_loading(monkeypatch)
+    with pytest.raises(InputError, match="holds files but no step.json, so it is not a step of a bertology run"):
+        run_experiment(config, progress=False)
+    assert (tmp_path / "run" / "alpha" / "notes.txt").read_text() == "mine"
+    assert not (tmp_path / "run" / "manifest.json").exists()
+
+
+def test_out_that_is_a_file_or_holds_another_manifest_fails_before_loading(steps, config, tmp_path, monkeypatch):
+    _forbid_loading(monkeypatch)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="is a file, not a directory"):
+        run_experiment({**config, "out": str(tmp_path / "file")}, progress=False)
+    with pytest.raises(InputError, match="Cannot write to"):
+        run_experiment({**config, "out": str(tmp_path / "file" / "run")}, progress=False)
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "manifest.json").write_text('{"layers": [0, 1], "complete": true}')
+    with pytest.raises(InputError, match="holds a manifest.json that is not a bertology run's"):
+        run_experiment({**config, "out": str(store)}, progress=False)
+    assert (store / "manifest.json").read_text() == '{"layers": [0, 1], "complete": true}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "store"]
+
+
+def test_a_truncated_result_is_recomputed_not_reused(steps, config, tmp_path):
+    run_experiment(config, progress=False)
+    table = tmp_path / "run" / "alpha" / "table.csv"
+    table.write_bytes(table.read_bytes()[:-10])
+    run = run_experiment(config, progress=False)
+    assert {name: r.status for name, r in run.results.items()} == {"alpha": "done", "beta": "cached"}
+    assert len(run.results["alpha"].to_frame()) == 2
+
+
+def test_figures_of_a_damaged_run_are_a_named_error(steps, config, tmp_path, monkeypatch):
+    run_experiment(config, progress=False)
+    _forbid_loading(monkeypatch)
+    table = tmp_path / "run" / "alpha" / "table.csv"
+    table.write_bytes(table.read_bytes()[:-10])
+    before = sorted((tmp_path / "run" / "beta" / "figures").iterdir())
+    with pytest.raises(StoreError, match=r"Step 'alpha' of .*run: table.csv is missing, truncated or changed since "
+                                         r"the step finished: run the experiment again"):
+        render_run_figures(tmp_path / "run")
+    assert sorted((tmp_path / "run" / "beta" / "figures").iterdir()) == before
+    (tmp_path / "run" / "manifest.json").write_text('{"steps": {"alpha": ')
+    with pytest.raises(StoreError, match=r"manifest.json is damaged \(JSONDecodeError"):
+        render_run_figures(tmp_path / "run")
+    (tmp_path / "run" / "manifest.json").write_text('{"step_order": ["../victim"], "steps": {"../victim": {}}}')
+    with pytest.raises(StoreError, match="step '../victim' is not a plain directory name"):
+        render_run_figures(tmp_path / "run")
+    (tmp_path / "run" / "manifest.json").write_text("[]")
+    with pytest.raises(StoreError, match="not a run manifest"):
+        render_run_figures(tmp_path / "run")
+
+
+def test_an_unreadable_table_is_a_store_error(tmp_path):
+    from bertology.experiments.results import StepResult
+
+    (tmp_path / "t.csv").write_bytes(b"a,b\n\xff\xfe,1\n")
+    with pytest.raises(StoreError, match=r"Table .*t.csv of step 's' cannot be read \(UnicodeDecodeError"):
+        StepResult("s", tmp_path, "done", files=["t.csv"]).table("t")
+
+
+def test_a_garbage_marker_reads_as_none(tmp_path):
+    from bertology.experiments.cache import read_marker
+
+    for content in (b"\xff\xfe garbage", b"[1, 2]", b'{"status": '):
+        (tmp_path / "step.json").write_bytes(content)
+        assert read_marker(tmp_path) is None

@@ -73,3 +73,24 @@ def test_view_saves_and_loads_its_attention_and_labels(tmp_path):
     assert len(frame) == 2 * 3 * 5 * 5
     np.testing.assert_array_equal(frame["weight"], view.attention.patterns.ravel())
     assert len([ax for ax in view.plot().axes if ax.images]) == 6
+
+
+def test_element_id_is_escaped_in_the_attribute_and_the_script():
+    from html.parser import HTMLParser
+
+    evil = '"><img src=x onerror="alert(1)"></script><script>alert(2)</script>'
+    markup = _view().to_html(element_id=evil)
+    assert "<img" not in markup and "<script>alert" not in markup
+    assert markup.count("</script>") == 2
+
+    class Ids(HTMLParser):
+        ids: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.ids += [value for name, value in attrs if name == "id"]
+
+    parser = Ids()
+    parser.feed(markup)
+    assert parser.ids == [evil]
+    call = re.search(r"\}\)\s*\((.*?)\);</script></div>$", markup, re.S).group(1)
+    assert json.loads(call) == evil

@@ -74,3 +74,64 @@ def test_head_view_task_writes_the_view_it_returns(tmp_path, tiny_model):
                                sentence_attention(model, ("the <bank>", "the river")).patterns, atol=1e-6)
     text = out.read_text()
     assert text.startswith("<!DOCTYPE html>") and "&lt;" in text and "<bank>" not in text
+
+
+@pytest.fixture
+def no_model_load(monkeypatch):
+    """Make loading a model by name fail the test: the checks must come first."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the arguments were checked")
+
+    monkeypatch.setattr("bertology.analyses.attention.task.load_model", refuse)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(average="corpus"), "average='corpus' is unknown"),
+    (dict(example_text="  "), "example_text = '  ' is empty"),
+    (dict(example_text="the bank", example_text_b=" "), "example_text_b = ' ' is empty"),
+])
+def test_attention_task_checks_its_arguments_before_the_model_loads(tmp_path, no_model_load, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        attention_task("some-model", TEXTS, tmp_path / "out", progress=False, **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_attention_task_checks_the_output_before_the_model_loads(tmp_path, no_model_load):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("keep")
+    with pytest.raises(InputError, match="is a file, not a directory"):
+        attention_task("some-model", TEXTS, blocker, progress=False)
+    with pytest.raises(InputError, match="output directory is empty"):
+        attention_task("some-model", TEXTS, "", progress=False)
+    assert blocker.read_text() == "keep"
+
+
+def test_attention_task_saves_the_average_it_used(tmp_path, tiny_model):
+    model = tiny_model("bert")
+    stats = attention_task(model, TEXTS, tmp_path, average="token", figures=False, progress=False)
+    direct = bt.attention_stats(model, TEXTS, average="token", progress=False)
+    assert stats.average == AttentionStats.load(tmp_path / "stats").average == "token"
+    np.testing.assert_allclose(stats.values["to_prev"], direct.values["to_prev"], atol=1e-9)
+    default = attention_task(model, TEXTS, tmp_path / "default", figures=False, progress=False)
+    assert default.average == "sentence"
+
+
+@pytest.mark.parametrize("text, text_b, message", [
+    ("", None, "text = '' is empty"),
+    (" \t", None, "text = ' \\\\t' is empty"),
+    ("the bank", "", "text_b = '' is empty"),
+    (None, None, "text = None is empty"),
+])
+def test_head_view_task_refuses_an_empty_text_before_the_model_loads(tmp_path, no_model_load, text, text_b,
+                                                                      message):
+    out = tmp_path / "views" / "view.html"
+    with pytest.raises(InputError, match=message):
+        head_view_task("some-model", text, out, text_b=text_b)
+    assert not (tmp_path / "views").exists()
+
+
+def test_head_view_task_checks_the_output_file_before_the_model_loads(tmp_path, no_model_load):
+    with pytest.raises(InputError, match="is a directory: give a file name"):
+        head_view_task("some-model", "the bank", tmp_path)
+    with pytest.raises(InputError, match="output file is empty"):
+        head_view_task("some-model", "the bank", "")

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import pickle
+from pathlib import Path
 
+import joblib
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 import bertology as bt
 from bertology.analyses.attribution import FaithfulnessResult, attribute_task, load_attributions
-from bertology.analyses.attribution.task import build_classifier
+from bertology.analyses.attribution import task
+from bertology.analyses.attribution.task import build_classifier, read_probe
+from bertology.analyses.probes import LinearProbe
+from bertology.cli import main
 from bertology.core.errors import InputError
+from bertology.core.extraction import extract
 from bertology.experiments import run_experiment
 
 SENTENCES = ["the film was great", "the boys hated the city", "a great film"]
@@ -62,8 +71,8 @@ def test_task_trains_a_probe_and_reports_errors(tiny_model_dir, train_tsv, tmp_p
         attribute_task(model, [SENTENCES[0]], tmp_path / "x", probe_data=train_tsv, target="happy", progress=False)
     with pytest.raises(InputError, match="does not exist"):
         attribute_task(model, tmp_path / "missing.txt", tmp_path / "y", progress=False)
-    with pytest.raises(InputError, match="Probe file"):
-        attribute_task(model, SENTENCES, tmp_path / "z", probe=tmp_path / "missing.joblib", progress=False)
+    with pytest.raises(InputError, match="Probe file .*missing.npz does not exist.*LinearProbe"):
+        attribute_task(model, SENTENCES, tmp_path / "z", probe=tmp_path / "missing.npz", progress=False)
 
 
 def test_loaded_model_head_chooses_the_classifier(tiny_model, train_tsv):
@@ -110,3 +119,87 @@ def test_experiment_step_defaults_to_the_probe_data(tiny_model_dir, train_tsv, t
               "steps": {"attribute": {"probe_data": str(train_tsv), "methods": ["lime"], "num_samples": 20}}}
     run_experiment(config, progress=False)
     assert [r.text for r in load_attributions(tmp_path / "run" / "attribute")] == [t for t, _ in TRAIN]
+
+
+class _RunsCode:
+    """Unpickling this creates ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return Path.touch, (self.path,)
+
+
+@pytest.fixture
+def tiny_features(tiny_model):
+    model = tiny_model("bert", "base")
+    texts = [text for text, _ in TRAIN]
+    return model, extract(model, texts, layers=-1, pool="cls", progress=False)[-1], [y for _, y in TRAIN]
+
+
+def test_saved_probe_file_is_read_without_pickle(tiny_features, tmp_path):
+    model, features, labels = tiny_features
+    probe = LinearProbe().fit(features, labels)
+    clf = build_classifier(model, probe=probe.save(tmp_path / "probe.npz"))
+    assert clf.description["probe_file"] == str(tmp_path / "probe.npz") and clf.labels == ["negative", "positive"]
+    np.testing.assert_allclose(clf.predict_proba([t for t, _ in TRAIN]), probe.predict_proba(features), atol=1e-5)
+
+
+def test_pickled_probe_needs_trust_pickle_and_is_refused_before_the_model_loads(tiny_features, tmp_path):
+    model, features, labels = tiny_features
+    marker = tmp_path / "code-ran"
+    joblib.dump(_RunsCode(marker), tmp_path / "evil.joblib")
+    (tmp_path / "evil.pkl").write_bytes(pickle.dumps(_RunsCode(marker)))
+    no_model = str(tmp_path / "no-model-here")
+    for name in ("evil.joblib", "evil.pkl"):
+        with pytest.raises(InputError, match=f"{name} is not a LinearProbe .npz.*--trust-pickle"):
+            build_classifier(no_model, probe=tmp_path / name)
+        with pytest.raises(InputError, match="--trust-pickle"):
+            attribute_task(no_model, SENTENCES, tmp_path / "out", probe=tmp_path / name, progress=False)
+    assert not marker.exists()
+    regression = LogisticRegression().fit(features, labels)
+    joblib.dump(regression, tmp_path / "sklearn.joblib")
+    with pytest.raises(InputError, match="--trust-pickle"):
+        read_probe(tmp_path / "sklearn.joblib")
+    clf = build_classifier(model, probe=tmp_path / "sklearn.joblib", trust_pickle=True)
+    np.testing.assert_allclose(clf.predict_proba([t for t, _ in TRAIN]), regression.predict_proba(features),
+                               atol=1e-5)
+    (tmp_path / "broken.joblib").write_bytes(b"\x80\x04garbage")
+    with pytest.raises(InputError, match="broken.joblib could not be unpickled"):
+        read_probe(tmp_path / "broken.joblib", trust_pickle=True)
+    with pytest.raises(InputError, match="is a directory"):
+        read_probe(tmp_path)
+
+
+def test_cli_trust_pickle_flag(tiny_features, tmp_path, capsys):
+    model, features, labels = tiny_features
+    joblib.dump(LogisticRegression().fit(features, labels), tmp_path / "sklearn.joblib")
+    sentences = tmp_path / "s.txt"
+    sentences.write_text(SENTENCES[0])
+    argv = ["attribute", "--model", model.source, "--input", str(sentences), "--probe",
+            str(tmp_path / "sklearn.joblib"), "--method", "lime", "--num-samples", "10"]
+    assert main([*argv, "--out", str(tmp_path / "refused")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "--trust-pickle" in error
+    assert not (tmp_path / "refused" / "attributions.jsonl").exists()
+    assert main([*argv, "--out", str(tmp_path / "trusted"), "--trust-pickle"]) in (0, None)
+    assert json.loads((tmp_path / "trusted" / "classifier.json").read_text())["probe"] == "LogisticRegression"
+
+
+@pytest.mark.parametrize("kwargs, message", [({"methods": ["shap"]}, "Unknown attribution method 'shap'"),
+                                             ({"removal": "blank"}, "Unknown removal 'blank'")])
+def test_arguments_are_checked_before_the_model_loads(monkeypatch, tmp_path, kwargs, message):
+    monkeypatch.setattr(task, "load_model", lambda *args, **kw: pytest.fail("the model was loaded"))
+    with pytest.raises(InputError, match=message):
+        attribute_task("minilm", SENTENCES, tmp_path / "out", **kwargs, progress=False)
+
+
+def test_output_is_checked_before_the_model_loads(monkeypatch, tmp_path):
+    monkeypatch.setattr(task, "load_model", lambda *args, **kw: pytest.fail("the model was loaded"))
+    (tmp_path / "file").write_text("keep me")
+    with pytest.raises(InputError, match="is a file, not a directory"):
+        attribute_task("minilm", SENTENCES, tmp_path / "file", progress=False)
+    with pytest.raises(InputError, match="output directory is empty"):
+        attribute_task("minilm", SENTENCES, "", progress=False)
+    assert (tmp_path / "file").read_text() == "keep me"

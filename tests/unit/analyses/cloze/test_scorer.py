@@ -1,4 +1,8 @@
-"""MaskedLMScorer against a hand-written reference loop: one forward pass per masked position."""
+"""MaskedLMScorer against a hand-written reference loop: one forward pass per masked position.
+
+Equality tests run on the context-sensitive tiny MLM (initializer range 0.2), where masking
+one more or one fewer token moves log-probabilities by nats.
+"""
 
 from __future__ import annotations
 
@@ -15,23 +19,23 @@ SENTENCES = ["The keys to the cabinet are here.", "The zyzzyvas hypothesised.",
 
 
 @pytest.fixture(scope="module", params=["bert", "roberta"])
-def mlm(request, tiny_model):
-    return tiny_model(request.param, "mlm")
+def mlm(request, context_mlm):
+    return context_mlm(request.param)
 
 
 @pytest.mark.parametrize("variant", ["original", "within_word_l2r"])
 def test_pll_equals_reference_loop(mlm, variant):
     scorer = bt.MaskedLMScorer(mlm, max_tokens=64, progress=False)
     expected = [reference_pll(mlm, s, variant) for s in SENTENCES]
-    np.testing.assert_allclose(scorer.pll(SENTENCES, variant=variant), expected, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(scorer.pll(SENTENCES, variant=variant), expected, atol=1e-4, rtol=0)
 
 
-def test_pll_variants_differ_only_on_multi_piece_words(tiny_model):
-    scorer = bt.MaskedLMScorer(tiny_model("bert", "mlm"), progress=False)
+def test_pll_variants_differ_only_on_multi_piece_words(context_mlm):
+    scorer = bt.MaskedLMScorer(context_mlm("bert"), progress=False)
     one_piece = ["the boys are here"]
     assert scorer.pll(one_piece, "original")[0] == pytest.approx(scorer.pll(one_piece, "within_word_l2r")[0], abs=1e-6)
     multi = ["the zyzzyvas are here"]
-    assert abs(scorer.pll(multi, "original")[0] - scorer.pll(multi, "within_word_l2r")[0]) > 1e-6
+    assert abs(scorer.pll(multi, "original")[0] - scorer.pll(multi, "within_word_l2r")[0]) > 0.1
 
 
 def test_compare_equals_reference_with_multi_piece_candidates(mlm):
@@ -43,12 +47,12 @@ def test_compare_equals_reference_with_multi_piece_candidates(mlm):
     for word in candidates:
         expected, pieces = reference_candidate(mlm, "The boys ", word, " shy.")
         n_pieces.append(pieces)
-        assert scores[word] == pytest.approx(expected, abs=1e-5)
+        assert scores[word] == pytest.approx(expected, abs=1e-4)
     assert max(n_pieces) >= 3
 
 
-def test_compare_many_matches_compare_and_batch_size_does_not_matter(tiny_model):
-    model = tiny_model("bert", "mlm")
+def test_compare_many_matches_compare_and_batch_size_does_not_matter(context_mlm):
+    model = context_mlm("bert")
     small = bt.MaskedLMScorer(model, max_tokens=8, progress=False)
     large = bt.MaskedLMScorer(model, max_tokens=100_000, progress=False)
     templates = ["The boys {mask} shy.", "I saw the girls. They [MASK] here."]
@@ -56,11 +60,11 @@ def test_compare_many_matches_compare_and_batch_size_does_not_matter(tiny_model)
     many = small.compare_many(templates, candidates)
     for template, words, got in zip(templates, candidates, many):
         want = large.compare(template, words)
-        assert got == pytest.approx(want, abs=1e-5)
+        assert got == pytest.approx(want, abs=1e-4)
 
 
-def test_fill_equals_softmax_at_mask(tiny_model):
-    model = tiny_model("bert", "mlm")
+def test_fill_equals_softmax_at_mask(context_mlm):
+    model = context_mlm("bert")
     scorer = bt.MaskedLMScorer(model, progress=False)
     frame = scorer.fill("In the hospital the woman works as a [MASK].", top_k=5)
     ids = model.tokenizer("In the hospital the woman works as a [MASK].")["input_ids"]
@@ -74,8 +78,8 @@ def test_fill_equals_softmax_at_mask(tiny_model):
     assert frame.piece.tolist() == model.tokenizer.convert_ids_to_tokens(top.tolist())
 
 
-def test_mask_markers_are_equivalent(tiny_model):
-    scorer = bt.MaskedLMScorer(tiny_model("roberta", "mlm"), progress=False)
+def test_mask_markers_are_equivalent(context_mlm):
+    scorer = bt.MaskedLMScorer(context_mlm("roberta"), progress=False)
     a = scorer.compare("The boys [MASK] shy.", ["are", "is"])
     b = scorer.compare("The boys {mask} shy.", ["are", "is"])
     c = scorer.compare("The boys <mask> shy.", ["are", "is"])

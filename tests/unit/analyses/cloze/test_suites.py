@@ -48,8 +48,8 @@ def test_shipped_suite_runs_end_to_end(tiny_model, name, tmp_path):
     assert isinstance(loaded.plot(), Figure)
 
 
-def test_choice_accuracy_uses_compare_scores(tiny_model):
-    model = tiny_model("bert", "mlm")
+def test_choice_accuracy_uses_compare_scores(context_mlm):
+    model = context_mlm("bert")
     result = bt.run_suite(model, "telicity", n_boot=10)
     scorer = bt.MaskedLMScorer(model, progress=False)
     _, _, items = load_suite("telicity")
@@ -57,11 +57,11 @@ def test_choice_accuracy_uses_compare_scores(tiny_model):
         scores = scorer.compare(item["template"], item["candidates"])
         assert row.predicted == max(scores, key=scores.get)
         assert row.margin == pytest.approx(scores[item["correct"]] - max(v for k, v in scores.items()
-                                                                          if k != item["correct"]), abs=1e-6)
+                                                                          if k != item["correct"]), abs=1e-4)
 
 
-def test_kurita_bias_score_by_hand(tiny_model, tmp_path):
-    model = tiny_model("bert", "mlm")
+def test_kurita_bias_score_by_hand(context_mlm, tmp_path):
+    model = context_mlm("bert")
     item = {"id": "x", "template": "In the hospital the {target} works as a [MASK].", "targets": ["woman", "man"],
             "attribute": "nurse", "condition": "female"}
     path = tmp_path / "one.jsonl"
@@ -75,7 +75,7 @@ def test_kurita_bias_score_by_hand(tiny_model, tmp_path):
         expected[f"prior_{target}"] = reference_candidate(model, prefix, target, " works as a [MASK].")[0]
         expected[f"a_{target}"] = reference_candidate(model, text[:-len("nurse.")], "nurse", ".")[0]
     kurita = ((expected["t_woman"] - expected["prior_woman"]) - (expected["t_man"] - expected["prior_man"]))
-    assert row.kurita_bias == pytest.approx(kurita, abs=1e-5)
+    assert row.kurita_bias == pytest.approx(kurita, abs=1e-4)
     assert row.prob_gap == pytest.approx(np.exp(expected["a_woman"]) - np.exp(expected["a_man"]), abs=1e-9)
 
 

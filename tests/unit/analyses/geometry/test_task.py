@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import bertology as bt
 from bertology.analyses.geometry import (
@@ -16,6 +17,7 @@ from bertology.analyses.geometry import (
     pca_2d,
 )
 from bertology.core.data.loaders import load_dataset
+from bertology.core.errors import InputError
 
 
 def test_geometry_task_saves_each_result(tiny_model, tmp_path):
@@ -50,3 +52,17 @@ def test_geometry_task_without_ethayarajh_or_figures(tiny_model, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["projection", "similarity"]
     assert sorted(ProjectionResult.load(tmp_path / "projection").coords) == [1]
     assert results["similarity"].meta["dataset"] == load_dataset("coarsewsd20", word="bank").name
+
+
+def test_geometry_task_checks_the_output_before_the_model_loads(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the output was checked")
+
+    monkeypatch.setattr("bertology.analyses.geometry.task.load_model", refuse)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("keep")
+    with pytest.raises(InputError, match="is a file, not a directory"):
+        geometry_task("some-model", blocker, word="bat")
+    with pytest.raises(InputError, match="output directory is empty"):
+        geometry_task("some-model", "", word="bat")
+    assert blocker.read_text() == "keep"

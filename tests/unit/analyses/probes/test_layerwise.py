@@ -141,3 +141,27 @@ def test_probe_layers_on_a_tiny_model_with_random_encoder(tiny_model):
     assert (result.to_frame("random")["control"].isna()).all()
     with pytest.raises(InputError, match="random_encoder"):
         probe_layers({0: np.zeros((16, 2))}, data, random_encoder=True)
+
+
+@pytest.mark.parametrize("cv", [1, 0, -3, 2.5, False])
+def test_a_cv_below_two_is_refused_with_the_fix(cv):
+    labels = np.array([0, 1] * 10)
+    with pytest.raises(InputError, match="cv must be >= 2 folds"):
+        fold_splits(labels, cv)
+    with pytest.raises(InputError, match="cv must be >= 2 folds"):
+        probe_layers({0: np.zeros((20, 2))}, _dataset(labels), cv=cv, progress=False)
+
+
+def test_data_of_one_class_is_refused_instead_of_scoring_accuracy_one():
+    features = {0: np.random.default_rng(0).normal(size=(10, 3))}
+    with pytest.raises(InputError, match=r"has one class \('b', 10 items\).*at least two classes"):
+        probe_layers(features, _dataset([1] * 10), cv=2, progress=False)
+    with pytest.raises(InputError, match="has one class"):
+        fold_splits(np.zeros(10, dtype=int), 2)
+
+
+def test_an_official_split_whose_training_rows_hold_one_class_is_refused():
+    labels = np.array([0, 0, 0, 1, 1])
+    split = np.array(["train", "train", "train", "test", "test"])
+    with pytest.raises(InputError, match="training rows of the official split has one class"):
+        fold_splits(labels, None, split=split)

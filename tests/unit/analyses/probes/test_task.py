@@ -42,3 +42,35 @@ def test_probe_task_reads_a_label_table_and_can_skip_figures(tiny_model, tmp_pat
     pd.testing.assert_frame_equal(ProbeResult.load(tmp_path / "out").to_frame(), result.to_frame(), check_dtype=False)
     with pytest.raises(InputError, match="Unknown dataset"):
         probe_task(tiny_model("bert"), "nope", tmp_path / "x")
+
+
+@pytest.fixture
+def no_model_load(monkeypatch):
+    """Make loading a model by name fail the test: the checks must come first."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the arguments were checked")
+
+    monkeypatch.setattr("bertology.analyses.probes.task.load_model", refuse)
+
+
+@pytest.mark.parametrize("cv", [1, -3, 2.5, True])
+def test_probe_task_refuses_a_cv_below_two_before_the_model_loads(tmp_path, no_model_load, cv):
+    with pytest.raises(InputError, match=r"cv must be >= 2 folds, got .*--cv 0"):
+        probe_task("some-model", "coarsewsd20", tmp_path / "out", word="bank", cv=cv)
+    assert not (tmp_path / "out").exists()
+
+
+def test_probe_task_refuses_data_of_one_class_before_the_model_loads(tmp_path, no_model_load):
+    table = tmp_path / "items.tsv"
+    table.write_text("sentence\tlabel\n" + "".join(f"sentence {i}\tpositive\n" for i in range(12)))
+    with pytest.raises(InputError, match=r"Dataset 'items' has one class \('positive', 12 items\)"):
+        probe_task("some-model", "table", tmp_path / "out", input=table)
+    assert not (tmp_path / "out").exists()
+
+
+def test_probe_task_checks_the_output_before_the_model_loads(tmp_path, no_model_load):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("keep")
+    with pytest.raises(InputError, match="is a file, not a directory"):
+        probe_task("some-model", "coarsewsd20", blocker, word="bank")
+    assert blocker.read_text() == "keep"

@@ -110,3 +110,27 @@ def test_length_sorted_batches_cover_every_item_once():
     batches = length_sorted_batches(lengths, 3)
     assert sorted(np.concatenate(batches).tolist()) == list(range(7))
     assert [lengths[b].tolist() for b in batches] == [[9, 8, 7], [5, 3, 2], [1]]
+
+
+@pytest.mark.parametrize(("words", "message"), [
+    ([-1], "Item 0: word index -1 is negative"),
+    ([1.7], "Item 0: word index 1.7 is not an integer"),
+    (["x"], "Item 0: word index 'x' is not an integer"),
+    ([True], "Item 0: word index True is not an integer"),
+])
+def test_word_indices_that_are_not_non_negative_integers_are_refused(minilm, words, message):
+    with pytest.raises(InputError, match=message):
+        bt.extract(minilm, ["the bank of the river"], pool="word", words=words)
+
+
+def test_spans_that_are_not_integer_pairs_are_refused(minilm):
+    with pytest.raises(InputError, match=r"Item 0: span \(1.5, 3\) is not a pair of integer"):
+        bt.extract(minilm, ["the bank"], pool="word", spans=[(1.5, 3)])
+    with pytest.raises(InputError, match="Item 0: span 4 is not a pair"):
+        bt.extract(minilm, ["the bank"], pool="word", spans=[4])
+
+
+@pytest.mark.parametrize("pool", ["first", "cls", "mean"])
+def test_text_of_only_zero_width_characters_has_no_content_tokens(minilm, pool):
+    with pytest.raises(InputError, match="Item 1 has no content tokens.*zero-width"):
+        bt.extract(minilm, ["fine", "\u200b\u200b\u200c"], layers=[6], pool=pool)
