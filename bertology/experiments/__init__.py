@@ -5,6 +5,7 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
+        'compare': ['Comparison'],
         'config': ['ExperimentConfig', 'load_config'],
         'figures': ['render_run_figures'],
         'registry': ['STEPS', 'StepContext', 'StepSpec', 'register_step'],

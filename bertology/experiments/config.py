@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +18,13 @@ from bertology.core.paths import resolve_data_path
 from bertology.experiments.checks import layer_selection
 from bertology.experiments.registry import STEP_NAME, STEPS, StepSpec
 
-TOP_LEVEL_KEYS = {"model": str, "seed": int, "out": str, "device": str, "data": dict, "steps": dict}
+TOP_LEVEL_KEYS = {"model": str, "models": list, "seed": int, "out": str, "device": str, "data": dict,
+                  "steps": dict}
 DATA_KEYS = {"root": str}
 DEFAULT_MODEL = "minilm"
 STEP_KEY = "step"
+COMPARE_DIR = "compare"
+"""The directory of a multi-model run that holds the combined tables and figures of each step."""
 
 
 @dataclass
@@ -44,7 +48,8 @@ class ExperimentConfig:
     Attributes
     ----------
     model
-        Model name, local path, hub id, or ``"minilm"``.
+        Model name, local path, hub id, or ``"minilm"`` (the first of ``models`` in a
+        multi-model run).
     seed
         Seed for every step.
     out
@@ -59,6 +64,11 @@ class ExperimentConfig:
         The config as run (overrides applied, defaults filled in), for the manifest.
     source
         The TOML file it came from, if any.
+    overrides
+        The ``key=value`` overrides that were applied.
+    models
+        The models of a multi-model run (the config's ``models = [...]``), in order; empty
+        for a run of one ``model``. Each runs every step into ``out/<model_slug(name)>``.
     """
 
     model: str
@@ -70,6 +80,89 @@ class ExperimentConfig:
     raw: dict[str, Any]
     source: Path | None = None
     overrides: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+
+    def for_model(self, name: str) -> ExperimentConfig:
+        """The single-model run of one model of a multi-model run: the same steps, into ``out/<slug>``.
+
+        Examples
+        --------
+        >>> import bertology.experiments.steps
+        >>> cfg = validate_config({"models": ["minilm", "my/fine-tuned"], "out": "runs/x", "steps": {"attention": {}}})
+        >>> sub = cfg.for_model("my/fine-tuned")
+        >>> sub.model, sub.out.as_posix(), sub.models
+        ('my/fine-tuned', 'runs/x/my--fine-tuned', [])
+        """
+        out = self.out / model_slug(name)
+        raw = {key: value for key, value in self.raw.items() if key != "models"}
+        return ExperimentConfig(model=name, seed=self.seed, out=out, device=self.device, data_root=self.data_root,
+                                steps=self.steps, raw={**raw, "model": name, "out": str(out)}, source=self.source,
+                                overrides=self.overrides)
+
+
+def model_slug(name: str) -> str:
+    """The directory name of a model in a multi-model run: its name with ``/`` as ``--``, other characters that
+    are not letters, digits, ``.``, ``_`` or ``-`` as ``_``.
+
+    Examples
+    --------
+    >>> model_slug("minilm"), model_slug("google/electra-base-discriminator"), model_slug("runs/ft 2/final")
+    ('minilm', 'google--electra-base-discriminator', 'runs--ft_2--final')
+    >>> model_slug("/data/models/bert/")
+    'data--models--bert'
+    """
+    parts = [re.sub(r"[^A-Za-z0-9._-]", "_", part) for part in name.replace("\\", "/").split("/")
+             if part not in ("", ".", "..")]
+    return "--".join(parts).lstrip(".-") or "model"
+
+
+def _same_model(name: str) -> str:
+    """What identifies a model for duplicate checks: a local directory's resolved path, else the name."""
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.is_dir() else name
+
+
+def check_models(models: Any) -> list[str]:
+    """The ``models`` of a multi-model run: a non-empty list of distinct model names with distinct directories.
+
+    Raises
+    ------
+    InputError
+        For an empty list, an entry that is not a non-blank string, the same model twice
+        (also under two spellings of one local directory), two models that would share a
+        directory, or a model whose directory would be ``compare``.
+
+    Examples
+    --------
+    >>> check_models(["minilm", "bert-base-uncased"])
+    ['minilm', 'bert-base-uncased']
+    >>> check_models(["minilm", "minilm"])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    bertology.core.errors.InputError: models lists 'minilm' twice: ...
+    """
+    if not isinstance(models, (list, tuple)) or not models:
+        raise InputError(f"models = {models!r} is empty: list the models to compare, e.g. "
+                         f"models = [\"minilm\", \"path/to/fine-tuned\"], or give one model = \"...\".")
+    seen: dict[str, str] = {}
+    slugs: dict[str, str] = {}
+    for name in models:
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(f"models = {list(models)!r}: {name!r} is not a model name; each entry is a name, "
+                             f"hub id or local directory (a non-blank string).")
+        same = _same_model(name)
+        if same in seen:
+            raise InputError(f"models lists {name!r} twice" + (f" (as {seen[same]!r} too)" if seen[same] != name
+                                                                else "") + ": remove the duplicate.")
+        seen[same] = name
+        slug = model_slug(name)
+        if slug == COMPARE_DIR:
+            raise InputError(f"Model {name!r} would run into directory {slug!r}, which holds the combined results of "
+                             f"a multi-model run: give its path another way, e.g. ./{name}/.")
+        if slug in slugs:
+            raise InputError(f"Models {slugs[slug]!r} and {name!r} would share the directory {slug!r} of the run: "
+                             f"give one of them by another path.")
+        slugs[slug] = name
+    return list(models)
 
 
 def parse_value(text: str) -> Any:
@@ -266,13 +359,17 @@ def validate_config(raw: Mapping[str, Any], source: Path | None = None,
         that are not plain directory names, an empty ``out``, a device this machine does
         not have, wrong types, values a step
         rejects (choices, ranges, layers beyond the model's depth when its config can be
-        read without loading it), missing required parameters, missing data paths, no steps.
+        read without loading it), missing required parameters, missing data paths, no steps;
+        both ``model`` and ``models``, or ``models`` that are empty or list a model twice
+        (see :func:`check_models`).
 
     Examples
     --------
     >>> import bertology.experiments.steps
     >>> validate_config({"model": "minilm", "steps": {"attention": {}}}).steps[0].name
     'attention'
+    >>> validate_config({"models": ["minilm", "runs/ft"], "steps": {"attention": {}}}).models
+    ['minilm', 'runs/ft']
     """
     _check_keys(raw, TOP_LEVEL_KEYS, "")
     for key, expected in TOP_LEVEL_KEYS.items():
@@ -297,18 +394,23 @@ def validate_config(raw: Mapping[str, Any], source: Path | None = None,
     if not tables:
         raise InputError(f"The config has no steps: add at least one [steps.<name>] table "
                          f"(available: {', '.join(sorted(STEPS)) or 'none'}).")
-    model = raw.get("model", DEFAULT_MODEL)
-    depth = functools.cache(lambda: model_depth(model))
+    if "model" in raw and "models" in raw:
+        raise InputError(f"The config gives both model = {raw['model']!r} and models = {raw['models']!r}: keep one, "
+                         f"model for one model or models = [...] to run every step on several.")
+    models = check_models(raw["models"]) if "models" in raw else []
+    model = models[0] if models else raw.get("model", DEFAULT_MODEL)
+    depth = functools.cache(lambda: min((d for d in map(model_depth, models or [model]) if d is not None),
+                                        default=None))
     steps = [_check_step(name, table, data_root, depth) for name, table in tables.items()]
     default_out = f"runs/{source.stem}" if source is not None else "runs/experiment"
-    as_run = {"model": model, "seed": raw.get("seed", 0),
+    as_run = {**({"models": models} if models else {"model": model}), "seed": raw.get("seed", 0),
               "out": raw.get("out", default_out), "device": raw.get("device"),
               "data": {"root": str(data_root)},
               "steps": {step.name: {**({STEP_KEY: step.spec.name} if step.spec.name != step.name else {}),
                                     **step.params} for step in steps}}
-    return ExperimentConfig(model=as_run["model"], seed=as_run["seed"], out=Path(as_run["out"]).expanduser(),
+    return ExperimentConfig(model=model, seed=as_run["seed"], out=Path(as_run["out"]).expanduser(),
                             device=as_run["device"], data_root=data_root, steps=steps, raw=as_run,
-                            source=source, overrides=list(overrides))
+                            source=source, overrides=list(overrides), models=models)
 
 
 def load_config(config: str | Path | Mapping[str, Any], overrides: Sequence[str] = ()) -> ExperimentConfig:

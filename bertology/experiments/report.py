@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from bertology.core.paths import check_output
+from bertology.experiments.config import COMPARE_DIR
 from bertology.experiments.results import Run, StepResult
 
 MAX_ROWS = 25
@@ -28,25 +29,25 @@ iframe{width:100%;height:36rem;border:1px solid #ddd}.note{color:#555;font-size:
 """
 
 
-def _figures_html(result: StepResult) -> str:
+def _figures_html(result: StepResult, where: str) -> str:
     pngs = [name for name in result.figures if name.endswith(".png") and (result.directory / name).is_file()]
     parts = []
     for name in pngs:
         data = base64.b64encode((result.directory / name).read_bytes()).decode("ascii")
         label = html.escape(Path(name).stem)
         parts.append(f'<figure><img alt="{label}" src="data:image/png;base64,{data}">'
-                     f"<figcaption>{label} (PDF and PNG in {html.escape(result.name)}/figures)</figcaption></figure>")
+                     f"<figcaption>{label} (PDF and PNG in {html.escape(where)}/figures)</figcaption></figure>")
     return "".join(parts)
 
 
-def _tables_html(result: StepResult) -> str:
+def _tables_html(result: StepResult, where: str) -> str:
     parts = []
     for name in result.table_names:
         frame = result.table(name)
         shown = frame.head(MAX_ROWS).to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}",
                                              border=0, na_rep="")
         note = (f'<p class="note">First {MAX_ROWS} of {len(frame)} rows; the full table is '
-                f"{html.escape(result.name)}/{html.escape(name)}.</p>" if len(frame) > MAX_ROWS else "")
+                f"{html.escape(where)}/{html.escape(name)}.</p>" if len(frame) > MAX_ROWS else "")
         parts.append(f"<h3>{html.escape(name)}</h3>{shown}{note}")
     return "".join(parts)
 
@@ -62,7 +63,7 @@ def _pages_html(result: StepResult) -> str:
     return "".join(parts)
 
 
-def _step_html(result: StepResult, entry: dict) -> str:
+def _step_html(result: StepResult, entry: dict, where: str) -> str:
     status = html.escape(result.status)
     name = html.escape(result.name)
     head = f'<h2 id="step-{name}">{name} <span class="status-{status}">{status}</span></h2>'
@@ -70,7 +71,7 @@ def _step_html(result: StepResult, entry: dict) -> str:
         return head + f"<p>{html.escape(result.reason)}</p>"
     params = html.escape(json.dumps(entry.get("params", {}), indent=1, sort_keys=True, default=str))
     return (head + f"<details><summary>parameters</summary><pre>{params}</pre></details>"
-            + _figures_html(result) + _tables_html(result) + _pages_html(result))
+            + _figures_html(result, where) + _tables_html(result, where) + _pages_html(result))
 
 
 def _summary_html(run: Run) -> str:
@@ -95,14 +96,15 @@ def render_report(run: Run) -> str:
     '<!DOCTYPE html>'
     """
     manifest = run.manifest
-    model = manifest.get("model", {})
     title = f"bertology run: {run.directory.name}"
-    text = {key: html.escape(str(value)) for key, value in
-            {**{k: model.get(k) for k in ("name", "revision", "weights_sha256")},
-             **{k: manifest.get(k) for k in ("seed", "started", "finished")}}.items()}
-    meta = (f"model <b>{text['name']}</b> (revision {text['revision']}, weights sha256 {text['weights_sha256']})"
+    text = {key: html.escape(str(manifest.get(key))) for key in ("seed", "started", "finished")}
+    models = manifest.get("models") if isinstance(manifest.get("models"), list) else [manifest.get("model") or {}]
+    described = [f"<b>{html.escape(str(model.get('name')))}</b> (revision {html.escape(str(model.get('revision')))}, "
+                 f"weights sha256 {html.escape(str(model.get('weights_sha256')))})" for model in models]
+    meta = (f"{'models' if len(described) > 1 else 'model'} {', '.join(described)}"
             f" · seed {text['seed']} · started {text['started']} · finished {text['finished']}")
-    steps = "".join(_step_html(result, manifest["steps"].get(name, {})) for name, result in run.results.items())
+    steps = "".join(_step_html(result, manifest["steps"].get(name, {}), f"{COMPARE_DIR}/{name}" if run.models else name)
+                    for name, result in run.results.items())
     dump = html.escape(json.dumps(manifest, indent=2, sort_keys=True, default=str))
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1><p class='meta'>{meta}</p>"

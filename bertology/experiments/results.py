@@ -11,6 +11,7 @@ import pandas as pd
 
 from bertology.core.errors import StoreError
 from bertology.experiments.cache import FIGURES_DIR, damaged_files, read_marker
+from bertology.experiments.config import COMPARE_DIR, model_slug
 from bertology.experiments.registry import STEP_NAME
 
 RUN_MANIFEST = "manifest.json"
@@ -129,12 +130,39 @@ class Run:
     manifest
         The content of ``manifest.json``.
     results
-        ``{step name: StepResult}`` in config order.
+        ``{step name: StepResult}`` in config order; in a multi-model run each step's
+        combined results in ``compare/<step>``.
     """
 
     directory: Path
     manifest: dict[str, Any]
     results: dict[str, StepResult]
+
+    @property
+    def models(self) -> list[str]:
+        """The models of a multi-model run, in order (empty for a run of one model).
+
+        Examples
+        --------
+        >>> Run(Path("r"), {"models": [{"name": "minilm", "slug": "minilm"}]}, {}).models
+        ['minilm']
+        """
+        return [str(entry.get("name")) for entry in self.manifest.get("models") or []]
+
+    def model_runs(self) -> dict[str, Run]:
+        """``{model name: Run}`` of each model's own run in a multi-model run (``{}`` for a run of one model).
+
+        Raises
+        ------
+        StoreError
+            When a model's run directory holds no run.
+
+        Examples
+        --------
+        >>> Run(Path("r"), {"model": {"name": "minilm"}}, {}).model_runs()
+        {}
+        """
+        return {name: Run.load(self.directory / model_slug(name)) for name in self.models}
 
     @classmethod
     def load(cls, directory: str | Path) -> Run:
@@ -166,6 +194,7 @@ class Run:
         order = manifest.get("step_order", list(steps or {})) if isinstance(steps, dict) else None
         if not isinstance(order, list):
             raise StoreError(damaged.format("not a run manifest: no steps and step_order"))
+        several = isinstance(manifest.get("models"), list)
         results = {}
         for name in order:
             if not (isinstance(name, str) and STEP_NAME.fullmatch(name)):
@@ -175,7 +204,7 @@ class Run:
             entry = steps[name]
             if not isinstance(entry, dict):
                 raise StoreError(damaged.format(f"the entry of step {name!r} is not a table"))
-            step_dir = directory / name
+            step_dir = directory / COMPARE_DIR / name if several else directory / name
             marker = read_marker(step_dir) or {}
             results[name] = StepResult(name, step_dir, str(entry.get("status", "unknown")),
                                        str(entry.get("reason", "")), list(marker.get("files", [])),

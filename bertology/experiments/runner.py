@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from bertology.core.distributed import RankInfo, barrier, rank_info, single_process
 from bertology.core.errors import InputError, ModelError, StoreError
 from bertology.core.io import write_json_atomic
-from bertology.core.manifest import package_versions
+from bertology.core.manifest import content_hash, package_versions
 from bertology.core.models import LoadedModel, load_model, model_provenance
 from bertology.core.paths import check_output
 from bertology.experiments.cache import (
@@ -35,9 +36,10 @@ from bertology.experiments.cache import (
     step_key,
     write_marker,
 )
-from bertology.experiments.config import ExperimentConfig, StepConfig, load_config
+from bertology.experiments.compare import ANALYSES, combinable, combined_figures, comparison_from_results
+from bertology.experiments.config import COMPARE_DIR, ExperimentConfig, StepConfig, load_config, model_slug
 from bertology.experiments.registry import StepContext
-from bertology.experiments.results import RUN_MANIFEST, Run
+from bertology.experiments.results import RUN_MANIFEST, TABLE_SUFFIXES, Run, StepResult
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +110,34 @@ def _foreign(step_dir: Path, run_dir: Path) -> str | None:
     return None
 
 
+def _foreign_run(run_dir: Path, parent: Path) -> str | None:
+    """Why ``run_dir`` must not be written as one model's run inside a multi-model run (``None``: it may be)."""
+    if run_dir.is_symlink() or run_dir.resolve().parent != parent.resolve():
+        return "is a link or lies outside the run directory"
+    if run_dir.exists() and not run_dir.is_dir():
+        return "is a file"
+    if run_dir.is_dir() and not (run_dir / RUN_MANIFEST).exists() and any(run_dir.iterdir()):
+        return f"holds files but no {RUN_MANIFEST}, so it is not a bertology run"
+    return None
+
+
+def _check_steps(directory: Path, steps: Sequence[StepConfig]) -> None:
+    for step in steps:
+        step_dir = directory / step.name
+        reason = _foreign(step_dir, directory)
+        if reason:
+            raise InputError(f"Step {step.name!r} would write into {step_dir}, which {reason}: move it away or "
+                             f"choose another out.")
+        if step_dir.is_dir():
+            check_output(step_dir, kind="directory")
+
+
 def check_run_directory(config: ExperimentConfig) -> None:
     """Before any model loads: the run directory and every step's directory in it can be written, and nothing
     there that bertology did not write would be replaced.
+
+    A multi-model run (``config.models``) checks each model's run directory
+    ``out/<model_slug(name)>`` the same way, and the step directories of ``out/compare``.
 
     Parameters
     ----------
@@ -121,7 +148,8 @@ def check_run_directory(config: ExperimentConfig) -> None:
     ------
     InputError
         For an ``out`` that is a file or cannot be written, a ``manifest.json`` there that is
-        not a run's, and a step directory that is a file, a link, or a directory of other files.
+        not a run's, and a step (or model) directory that is a file, a link, or a directory
+        of other files.
 
     Examples
     --------
@@ -139,14 +167,21 @@ def check_run_directory(config: ExperimentConfig) -> None:
         if not (isinstance(previous, dict) and "step_order" in previous):
             raise InputError(f"{config.out} holds a {RUN_MANIFEST} that is not a bertology run's (another tool's "
                              f"output, or damaged): choose another out, or move that file away.")
-    for step in config.steps:
-        step_dir = config.out / step.name
-        reason = _foreign(step_dir, config.out)
+    if not config.models:
+        _check_steps(config.out, config.steps)
+        return
+    for name in config.models:
+        sub = config.for_model(name)
+        reason = _foreign_run(sub.out, config.out)
         if reason:
-            raise InputError(f"Step {step.name!r} would write into {step_dir}, which {reason}: move it away or "
-                             f"choose another out.")
-        if step_dir.is_dir():
-            check_output(step_dir, kind="directory")
+            raise InputError(f"Model {name!r} would run into {sub.out}, which {reason}: move it away or choose "
+                             f"another out.")
+        check_run_directory(sub)
+    combined = config.out / COMPARE_DIR
+    if combined.is_symlink() or (combined.exists() and not combined.is_dir()):
+        raise InputError(f"The combined results would go into {combined}, which is a link or a file: move it away "
+                         f"or choose another out.")
+    _check_steps(combined, config.steps)
 
 
 def _remove_step_dir(step_dir: Path, run_dir: Path) -> None:
@@ -334,6 +369,14 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
     steps share their inputs out between ranks, the other steps run on rank 0, and rank 0
     alone writes markers and the manifest (see :func:`run_step`).
 
+    A config with ``models = [...]`` instead of ``model`` runs every step on each model,
+    into ``out/<slug>`` (a complete one-model run, slug from
+    :func:`~bertology.experiments.config.model_slug`), cached per model so that adding a
+    model runs only that model; then each step's results are combined into
+    ``out/compare/<step>`` (see :func:`combine_step`): one table with a ``model`` column
+    and one figure with a curve per model. Its ``manifest.json`` lists each model's
+    identity and weights hash under ``models``.
+
     Parameters
     ----------
     config
@@ -348,7 +391,8 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
     Returns
     -------
     Run
-        ``run.results[step].to_frame()``, ``run.manifest``.
+        ``run.results[step].to_frame()``, ``run.manifest``; for several models the combined
+        results, and ``run.model_runs()`` each model's run.
 
     Raises
     ------
@@ -365,6 +409,14 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
     'done'
     """
     cfg = load_config(config, overrides)
+    if cfg.models:
+        return _run_models(cfg, force, progress)
+    _run_one(cfg, force, progress)
+    return Run.load(cfg.out)
+
+
+def _run_one(cfg: ExperimentConfig, force: bool, progress: bool) -> None:
+    """Every step of a one-model run, and its manifest."""
     info = rank_info()
     check_run_directory(cfg)
     barrier(info)
@@ -398,4 +450,140 @@ def run_experiment(config: str | Path | Mapping[str, Any], overrides: Sequence[s
         manifest["model_loaded"] = loader.loaded
         write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
     barrier(info)
+
+
+def _model_entry(slug: str, model: dict[str, Any]) -> dict[str, Any]:
+    return {"slug": slug, **model}
+
+
+def _run_models(cfg: ExperimentConfig, force: bool, progress: bool) -> Run:
+    """A multi-model run: every step per model into ``out/<slug>``, then each step's combined table and figure."""
+    info = rank_info()
+    check_run_directory(cfg)
+    barrier(info)
+    identities = {name: model_provenance(name) for name in cfg.models}
+    manifest: dict[str, Any] = {
+        "config": cfg.raw, "config_file": str(cfg.source) if cfg.source else None, "overrides": cfg.overrides,
+        "models": [_model_entry(model_slug(name), identity) for name, identity in identities.items()],
+        "seed": cfg.seed, "data_root": str(cfg.data_root), "packages": package_versions(), "started": _now(),
+        "finished": None, "force": force, "step_order": [step.name for step in cfg.steps], "steps": {},
+    }
+    clock = time.perf_counter()
+    runs: dict[str, Run] = {}
+    for index, name in enumerate(cfg.models):
+        sub = cfg.for_model(name)
+        try:
+            _run_one(sub, force, progress)
+        except BaseException as error:
+            if info.rank == 0:
+                manifest["models"][index]["status"] = f"failed: {type(error).__name__}: {error}"
+                write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
+            raise
+        if info.rank == 0:
+            runs[name] = Run.load(sub.out)
+            manifest["models"][index] = {**_model_entry(model_slug(name), runs[name].manifest["model"]),
+                                         "status": "done", "model_loaded": runs[name].manifest["model_loaded"]}
+            write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
+    if info.rank == 0:
+        for step in cfg.steps:
+            manifest["steps"][step.name] = combine_step(step, cfg, runs, force=force)
+            write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
+        manifest["finished"] = _now()
+        manifest["elapsed_s"] = round(time.perf_counter() - clock, 3)
+        write_json_atomic(cfg.out / RUN_MANIFEST, manifest)
+    barrier(info)
     return Run.load(cfg.out)
+
+
+def combine_tables(results: Mapping[str, StepResult], out: Path) -> None:
+    """Each table the models' results have, stacked with a ``model`` column first, at the same path under ``out``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> a, b, out = (Path(tempfile.mkdtemp()) for _ in range(3))
+    >>> sizes = [(d / "t.csv").write_text(f"x\\n{v}\\n") for d, v in ((a, 1), (b, 2))]
+    >>> parts = {"m1": StepResult("s", a, "done", files=["t.csv"]), "m2": StepResult("s", b, "done", files=["t.csv"])}
+    >>> combine_tables(parts, out)
+    >>> (out / "t.csv").read_text().splitlines()
+    ['model,x', 'm1,1', 'm2,2']
+    """
+    names = list(dict.fromkeys(name for result in results.values() for name in result.table_names))
+    for name in names:
+        frames = []
+        for model, result in results.items():
+            if name in result.table_names:
+                frame = result.table(name)
+                frame.insert(0, "model", model)
+                frames.append(frame)
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pd.concat(frames, ignore_index=True).to_csv(target, sep=TABLE_SUFFIXES[target.suffix], index=False)
+
+
+def combine_step(step: StepConfig, config: ExperimentConfig, runs: Mapping[str, Run],
+                 force: bool = False) -> dict[str, Any]:
+    """One step of a multi-model run combined into ``out/compare/<step>``: its manifest entry.
+
+    A step of an analysis :func:`~bertology.experiments.compare.compare` knows is saved as
+    a :class:`~bertology.experiments.compare.Comparison` of the models' stored results
+    with its figure; any other step's tables are stacked with a ``model`` column (see
+    :func:`combine_tables`). The combination is reused while every model's step is.
+
+    Parameters
+    ----------
+    step
+        The validated step.
+    config
+        The multi-model experiment.
+    runs
+        ``{model name: Run}`` of each model's finished run.
+    force
+        Redo the combination.
+
+    Returns
+    -------
+    dict
+        ``status`` (``done``, ``cached`` or ``skipped`` when no model has results), ``key``,
+        each model's status in ``models``, times.
+    """
+    kind = step.spec.name
+    directory = config.out / COMPARE_DIR / step.name
+    parts = {name: run.results.get(step.name) for name, run in runs.items()}
+    finished = {name: part for name, part in parts.items() if part is not None and part.status in ("done", "cached")}
+    key = content_hash({"step": step.name, "kind": kind, "finished": sorted(finished),
+                        "models": {name: run.manifest["steps"].get(step.name, {}).get("key")
+                                   for name, run in runs.items()}})
+    entry: dict[str, Any] = {"kind": kind, "key": key, "params": step.params,
+                             "models": {name: part.status if part else "missing" for name, part in parts.items()}}
+    marker = read_marker(directory)
+    if not force and _reusable(marker, key, directory):
+        if marker["status"] == "done" and missing_files(directory, list(marker.get(FIGURES_DIR, []))):
+            write_marker(directory, {**marker, FIGURES_DIR: combined_figures(kind, directory)})
+        status = "cached" if marker["status"] == "done" else "skipped"
+        return {**entry, "status": status, "reason": marker.get("reason", ""), "cached": True, "elapsed_s": 0.0}
+    if directory.exists():
+        _remove_step_dir(directory, config.out / COMPARE_DIR)
+    started, clock = _now(), time.perf_counter()
+    if not finished:
+        reason = "skipped: no model has results; " + "; ".join(
+            f"{name}: {part.reason if part else 'missing'}" for name, part in parts.items())
+        write_marker(directory, {"status": "skipped", "key": key, "reason": reason, "files": [], FIGURES_DIR: [],
+                                 "started": started, "finished": _now()})
+        return {**entry, "status": "skipped", "reason": reason, "cached": False, "started": started,
+                "finished": _now(), "elapsed_s": round(time.perf_counter() - clock, 3)}
+    directory.mkdir(parents=True, exist_ok=True)
+    if combinable(kind):
+        stored = {name: ANALYSES[kind].stored(part.directory) for name, part in finished.items()}
+        comparison_from_results(kind, stored, {name: runs[name].manifest["model"] for name in finished},
+                                step.params).save(directory)
+    else:
+        combine_tables(finished, directory)
+    figures = combined_figures(kind, directory)
+    files = result_files(directory)
+    finished_at = _now()
+    elapsed = round(time.perf_counter() - clock, 3)
+    write_marker(directory, {"status": "done", "key": key, "files": files, "sizes": file_sizes(directory, files),
+                             FIGURES_DIR: figures, "started": started, "finished": finished_at, "elapsed_s": elapsed})
+    return {**entry, "status": "done", "reason": "", "cached": False, "started": started, "finished": finished_at,
+            "elapsed_s": elapsed}

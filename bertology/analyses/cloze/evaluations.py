@@ -17,8 +17,14 @@ import numpy as np
 import pandas as pd
 
 from bertology.analyses.cloze.engine import MaskedCopy, score_copies
-from bertology.analyses.cloze.formats import (MASK, read_agreement, read_blimp, read_crows_pairs, read_stereoset,
-                                              stereoset_word)
+from bertology.analyses.cloze.formats import (
+    MASK,
+    read_agreement,
+    read_blimp,
+    read_crows_pairs,
+    read_stereoset,
+    stereoset_word,
+)
 from bertology.analyses.cloze.names import PLL_VARIANTS, STEREOSET_VARIANTS
 from bertology.analyses.cloze.result import SUMMARY_COLUMNS, ClozeResult, summarise
 from bertology.analyses.cloze.scorer import MaskedLMScorer, PLLVariant, as_scorer, covering_tokens

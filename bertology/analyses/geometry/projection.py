@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bertology.core.data.loaders import ProbeDataset
+from bertology.core.data.dataset import ProbeDataset
 from bertology.core.errors import InputError
 from bertology.core.extraction.features import Source, layer_features
 from bertology.core.io import write_json_atomic

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bertology.analyses.geometry.vectors import cosine_matrix, static_embeddings
-from bertology.core.data.loaders import ProbeDataset
+from bertology.core.data.dataset import ProbeDataset
 from bertology.core.errors import InputError
 from bertology.core.extraction.features import layer_features
 from bertology.core.models import LoadedModel

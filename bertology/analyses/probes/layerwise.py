@@ -18,7 +18,7 @@ from bertology.analyses.probes.mdl import PORTIONS, online_codelength
 from bertology.analyses.probes.metrics import accuracy, macro_f1
 from bertology.analyses.probes.result import ProbeResult
 from bertology.analyses.probes.solver import fit_predict_proba
-from bertology.core.data.loaders import ProbeDataset
+from bertology.core.data.dataset import ProbeDataset
 from bertology.core.errors import InputError
 from bertology.core.extraction.features import Source, auto_pool, layer_features
 from bertology.core.models import LoadedModel

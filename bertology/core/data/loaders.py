@@ -8,15 +8,20 @@ import logging
 import shutil
 import urllib.request
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bertology.core.data.names import DATASETS
+from bertology.core.data.conllu import load_conllu
+from bertology.core.data.dataset import ProbeDataset
+from bertology.core.data.names import DATASETS, WORD_TAGS
 from bertology.core.data.tables import column, int_column, read_table, read_text
+from bertology.core.data.word_tasks import word_task
 from bertology.core.errors import InputError
 from bertology.core.paths import SHIPPED_DIR
+
+WORD_TAG_MIN_COUNT = 5
+"""Fewest words of a tag for the tag to stay in a per-word tag dataset (5-fold cross-validation)."""
 
 logger = logging.getLogger(__name__)
 
@@ -25,74 +30,6 @@ SHIPPED_SST2 = SHIPPED_DIR / "sst2_sample.tsv"
 COARSEWSD20_WORDS = ("apple", "arm", "bank", "bass", "bow", "chair", "club", "crane", "deck", "digit", "hood", "java",
                      "mole", "pitcher", "pound", "seal", "spring", "square", "trunk", "yard")
 """The 20 ambiguous nouns of CoarseWSD-20 (Loureiro et al. 2021)."""
-
-
-@dataclass
-class ProbeDataset:
-    """Texts with one label each, optional target words and an optional train/test split.
-
-    Attributes
-    ----------
-    texts
-        Sentences.
-    labels
-        ``(n,)`` int class indices ``0..K-1``.
-    label_names
-        Name of each class index.
-    words
-        Per text, the 0-based whitespace index of the target word (word-level tasks), else ``None``.
-    split
-        ``(n,)`` array of ``"train"``/``"test"`` for an official split, else ``None``.
-    name
-        Short dataset name for tables and figures.
-
-    Examples
-    --------
-    >>> d = ProbeDataset(["a good film", "a bad film"], np.array([1, 0]), ["negative", "positive"])
-    >>> d.n_classes, len(d)
-    (2, 2)
-    """
-
-    texts: list[str]
-    labels: np.ndarray
-    label_names: list[str]
-    words: list[int] | None = None
-    split: np.ndarray | None = None
-    name: str = "dataset"
-
-    def __post_init__(self) -> None:
-        self.labels = np.asarray(self.labels, dtype=np.int64)
-        if len(self.texts) != len(self.labels) or not len(self.texts):
-            raise InputError(f"Dataset {self.name!r}: {len(self.texts)} texts but {len(self.labels)} labels; "
-                             "give exactly one label per text (and at least one text).")
-        if self.words is not None and len(self.words) != len(self.texts):
-            raise InputError(f"Dataset {self.name!r}: {len(self.words)} word indices for {len(self.texts)} texts; "
-                             "give one word index per text.")
-        if self.labels.min() < 0 or self.labels.max() >= len(self.label_names):
-            raise InputError(f"Dataset {self.name!r}: labels must be 0..{len(self.label_names) - 1} "
-                             f"(one per label name), got {self.labels.min()}..{self.labels.max()}.")
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    @property
-    def n_classes(self) -> int:
-        """Number of classes."""
-        return len(self.label_names)
-
-    @property
-    def types(self) -> list[str]:
-        """Per item, the word type used by control tasks: the lowercased target word, else the sentence."""
-        if self.words is None:
-            return [text.lower() for text in self.texts]
-        return [text.split()[word].lower() for text, word in zip(self.texts, self.words)]
-
-    def subset(self, rows: np.ndarray) -> ProbeDataset:
-        """The items ``rows`` as a new dataset."""
-        rows = np.asarray(rows)
-        return ProbeDataset([self.texts[i] for i in rows], self.labels[rows], self.label_names,
-                            None if self.words is None else [self.words[i] for i in rows],
-                            None if self.split is None else self.split[rows], self.name)
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:
@@ -349,7 +286,11 @@ def load_dataset(name: str, data: str | Path | None = None, word: str | None = N
     ----------
     name
         ``coarsewsd20`` (``data`` = dataset root, ``word`` one word or None for all),
-        ``sst2`` (``data`` = the TSV) or ``table`` (``data`` = any TSV/CSV/JSONL).
+        ``sst2`` (``data`` = the TSV), ``table`` (``data`` = any TSV/CSV/JSONL), or a per-word
+        tag of a CoNLL-U treebank, ``upos``, ``xpos`` or ``deprel`` (``data`` = the file; see
+        :func:`~bertology.core.data.word_tasks.word_task`; tags seen fewer than
+        ``WORD_TAG_MIN_COUNT`` = 5 times are left out, as 5-fold cross-validation needs 5
+        words of every tag).
     data
         Path; ``None`` uses the sample shipped with bertology (not for ``table``).
     word
@@ -374,4 +315,9 @@ def load_dataset(name: str, data: str | Path | None = None, word: str | None = N
         if data is None:
             raise InputError("dataset 'table' needs a data file: pass data=PATH (CLI: --input PATH).")
         return load_table_dataset(data, text_column, label_column, word_column)
+    if name in WORD_TAGS:
+        if data is None:
+            raise InputError(f"dataset {name!r} is a per-word tag of a treebank: pass data=PATH of a CoNLL-U file "
+                             "(CLI: --input PATH).")
+        return word_task(load_conllu(data), name, min_count=WORD_TAG_MIN_COUNT)
     raise InputError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")

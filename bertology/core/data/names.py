@@ -1,3 +1,6 @@
 """Names of the labelled datasets bertology reads (kept free of heavy imports for the CLI)."""
 
-DATASETS = ("coarsewsd20", "sst2", "table")
+WORD_TAGS = ("upos", "xpos", "deprel")
+"""Per-word tags of a CoNLL-U treebank that are probing datasets (Hewitt & Liang 2019's tasks)."""
+
+DATASETS = ("coarsewsd20", "sst2", "table", *WORD_TAGS)

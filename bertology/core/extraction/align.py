@@ -78,6 +78,9 @@ class EncodedCorpus:
         ``{item index: reason}`` for items dropped with ``on_error="skip"``.
     truncated
         Indices of items cut to the model's length limit.
+    sequence
+        ``(n_items,)`` int: items with the same text share one encoding and carry the same
+        number (numbered in order of first appearance), so one forward pass serves them all.
     """
 
     input_ids: list[list[int]]
@@ -87,6 +90,48 @@ class EncodedCorpus:
     all_word_tokens: list[np.ndarray] = field(default_factory=list)
     skipped: dict[int, str] = field(default_factory=dict)
     truncated: list[int] = field(default_factory=list)
+    sequence: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def subset(self, rows: np.ndarray) -> EncodedCorpus:
+        """The items ``rows`` as a corpus of their own (items renumbered from 0; skips and truncations dropped).
+
+        Examples
+        --------
+        >>> from bertology import load_model
+        >>> enc = encode_corpus(load_model("minilm").tokenizer, ["a b", "c", "a b"], 512, words=[0, 0, 1])
+        >>> enc.subset(np.array([2, 1])).word_tokens
+        [(2, 3), (1, 2)]
+        """
+        rows = np.asarray(rows, dtype=np.int64).tolist()
+        return EncodedCorpus(
+            input_ids=[self.input_ids[row] for row in rows], lengths=self.lengths[rows],
+            word_tokens=[self.word_tokens[row] for row in rows],
+            special_masks=[self.special_masks[row] for row in rows],
+            all_word_tokens=[self.all_word_tokens[row] for row in rows] if self.all_word_tokens else [],
+            sequence=self.sequence[rows] if len(self.sequence) == len(self.lengths) else np.arange(len(rows)),
+        )
+
+    def sequences(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The distinct encodings: a representative item of each, and the items of each (in input order).
+
+        Returns
+        -------
+        tuple
+            ``(first, members)``: ``first[g]`` is the first item of sequence ``g``,
+            ``members[g]`` all its items.
+
+        Examples
+        --------
+        >>> from bertology import load_model
+        >>> enc = encode_corpus(load_model("minilm").tokenizer, ["a b", "c", "a b"], 512, words=[0, 0, 1])
+        >>> first, members = enc.sequences()
+        >>> first.tolist(), [m.tolist() for m in members]
+        ([0, 1], [[0, 2], [1]])
+        """
+        sequence = self.sequence if len(self.sequence) == len(self.lengths) else np.arange(len(self.lengths))
+        order = np.argsort(sequence, kind="stable")
+        starts = np.flatnonzero(np.diff(sequence[order], prepend=-1))
+        return order[starts], np.split(order, starts[1:])
 
 
 def as_integer(value: object) -> int | None:
@@ -262,8 +307,15 @@ def encode_corpus(
     [(2, 5)]
     """
     targets = target_spans(texts, words, spans)
-    corpus = EncodedCorpus(input_ids=[], lengths=np.zeros(len(texts), dtype=np.int64), word_tokens=[])
-    for index, (encoded, target) in enumerate(zip(_encode_batch(tokenizer, texts), targets)):
+    numbers: dict[str, int] = {}
+    sequence = np.fromiter((numbers.setdefault(text, len(numbers)) for text in texts), dtype=np.int64,
+                           count=len(texts))
+    corpus = EncodedCorpus(input_ids=[[] for _ in texts], lengths=np.zeros(len(texts), dtype=np.int64),
+                           word_tokens=[None] * len(texts), special_masks=[[] for _ in texts],
+                           all_word_tokens=[np.zeros((0, 2), dtype=np.int64)] * len(texts) if all_words else [],
+                           sequence=sequence)
+    first, members = corpus.sequences()
+    for index, items, encoded in zip(first.tolist(), members, _encode_batch(tokenizer, [texts[i] for i in first])):
         ids, special_mask = encoded.ids, encoded.special_tokens_mask
         if 0 not in special_mask:
             raise InputError(f"Item {index} has no content tokens: the tokenizer drops every character of "
@@ -278,32 +330,37 @@ def encode_corpus(
                 )
             ids = ids[:max_length - 1] + [ids[-1]]
             special_mask = special_mask[:max_length - 1] + [special_mask[-1]]
-            corpus.truncated.append(index)
-        word_range = None
-        if target is not None or all_words:
+            corpus.truncated.extend(items.tolist())
+        with_target = [item for item in items.tolist() if targets[item] is not None]
+        if with_target or all_words:
             offsets = np.asarray(encoded.offsets, dtype=np.int64).reshape(-1, 2)
             special = np.asarray(special_mask, dtype=bool)
             if truncated:
                 offsets = np.concatenate([offsets[:max_length - 1], offsets[-1:]])
         if all_words:
-            corpus.all_word_tokens.append(_every_word_tokens(texts[index], index, offsets, special))
-        if target is not None:
-            start, end = target
-            (first, stop), = _token_ranges(offsets, special, np.array([target]))
-            cut = truncated and (first < 0 or offsets[stop - 1, 1] < end)
-            if cut or first < 0:
-                reason = (f"target word {texts[index][start:end]!r} was cut by truncation to {max_length} tokens"
-                          if cut else f"target word {texts[index][start:end]!r} produced no tokens")
-                if on_error == "raise":
-                    raise InputError(f"Item {index}: {reason}. Pass on_error='skip' (CLI: --skip-bad) "
-                                     "to skip such items with a count.")
-                corpus.skipped[index] = reason
-            else:
-                word_range = (int(first), int(stop))
-        corpus.input_ids.append(ids)
-        corpus.special_masks.append(special_mask)
-        corpus.lengths[index] = len(ids)
-        corpus.word_tokens.append(word_range)
+            every = _every_word_tokens(texts[index], index, offsets, special)
+            for item in items.tolist():
+                corpus.all_word_tokens[item] = every
+        if with_target:
+            spans_here = np.array([targets[item] for item in with_target], dtype=np.int64)
+            ranges = _token_ranges(offsets, special, spans_here)
+            for item, (start, end), (first_token, stop) in zip(with_target, spans_here.tolist(), ranges.tolist()):
+                cut = truncated and (first_token < 0 or offsets[stop - 1, 1] < end)
+                if cut or first_token < 0:
+                    reason = (f"target word {texts[item][start:end]!r} was cut by truncation to {max_length} tokens"
+                              if cut else f"target word {texts[item][start:end]!r} produced no tokens")
+                    if on_error == "raise":
+                        raise InputError(f"Item {item}: {reason}. Pass on_error='skip' (CLI: --skip-bad) "
+                                         "to skip such items with a count.")
+                    corpus.skipped[item] = reason
+                else:
+                    corpus.word_tokens[item] = (int(first_token), int(stop))
+        for item in items.tolist():
+            corpus.input_ids[item] = ids
+            corpus.special_masks[item] = special_mask
+            corpus.lengths[item] = len(ids)
+    corpus.truncated.sort()
+    corpus.skipped = dict(sorted(corpus.skipped.items()))
     return corpus
 
 

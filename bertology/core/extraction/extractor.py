@@ -167,8 +167,8 @@ def check_extract_arguments(texts: Sequence[str], layers: Layers = "all", pool: 
     return pooling
 
 
-def batch_tensors(model: LoadedModel, corpus: EncodedCorpus, rows: np.ndarray) -> tuple[dict[str, torch.Tensor],
-                                                                                       PoolingInputs]:
+def batch_tensors(model: LoadedModel, corpus: EncodedCorpus, rows: np.ndarray,
+                  shared: bool = False) -> tuple[dict[str, torch.Tensor], PoolingInputs]:
     """Padded model inputs and pooling masks for the items ``rows`` of an encoded corpus.
 
     Parameters
@@ -179,6 +179,11 @@ def batch_tensors(model: LoadedModel, corpus: EncodedCorpus, rows: np.ndarray) -
         Output of :func:`~bertology.core.extraction.align.encode_corpus`.
     rows
         Item indices of the batch.
+    shared
+        Items with the same text (``corpus.sequence``) share one row of the inputs: the
+        masks then have one row per item and ``PoolingInputs.sequence`` names each item's
+        input row, so :func:`~bertology.core.extraction.pooling.pool_layers` pools every
+        item from one forward pass per distinct text.
 
     Returns
     -------
@@ -194,22 +199,36 @@ def batch_tensors(model: LoadedModel, corpus: EncodedCorpus, rows: np.ndarray) -
     >>> inputs, masks = batch_tensors(m, enc, np.array([0, 1]))
     >>> inputs["input_ids"].shape, masks.content_mask.sum(1).tolist()
     (torch.Size([2, 6]), [2, 4])
+    >>> enc = encode_corpus(m.tokenizer, ["a b", "a b", "c"], max_length=512, words=[0, 1, 0])
+    >>> inputs, masks = batch_tensors(m, enc, np.array([0, 1, 2]), shared=True)
+    >>> inputs["input_ids"].shape, masks.sequence.tolist()
+    (torch.Size([2, 4]), [0, 0, 1])
     """
+    rows = np.asarray(rows)
+    inverse = None
+    sources = rows
+    if shared and len(corpus.sequence) == len(corpus.lengths):
+        _, first, positions = np.unique(corpus.sequence[rows], return_index=True, return_inverse=True)
+        if len(first) < len(rows):
+            sources, inverse = rows[first], torch.from_numpy(positions.astype(np.int64))
     tokenizer = model.tokenizer
-    ids, attention = pad_sequences([corpus.input_ids[row] for row in rows], tokenizer.pad_token_id)
-    word = torch.zeros_like(attention)
-    for position, row in enumerate(rows):
-        span = corpus.word_tokens[row]
-        if span is not None:
-            word[position, span[0]:span[1]] = True
-    special, _ = pad_sequences([corpus.special_masks[row] for row in rows], 1)
+    ids, attention = pad_sequences([corpus.input_ids[row] for row in sources], tokenizer.pad_token_id)
+    special, _ = pad_sequences([corpus.special_masks[row] for row in sources], 1)
     content = attention & (special == 0)
+    if inverse is not None:
+        attention_items, content_items = attention[inverse], content[inverse]
+    else:
+        attention_items, content_items = attention, content
+    spans = np.array([corpus.word_tokens[row] or (0, 0) for row in rows], dtype=np.int64).reshape(-1, 2)
+    positions_in_row = np.arange(attention.shape[1])
+    word = torch.from_numpy((positions_in_row >= spans[:, :1]) & (positions_in_row < spans[:, 1:]))
     device = model.device
     inputs = {"input_ids": ids.to(device), "attention_mask": attention.long().to(device)}
     if model.adapter.uses_token_type_ids:
         inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
     has_words = any(corpus.word_tokens[row] is not None for row in rows)
-    masks = PoolingInputs(attention.to(device), content.to(device), word.to(device) if has_words else None)
+    masks = PoolingInputs(attention_items.to(device), content_items.to(device), word.to(device) if has_words else None,
+                          None if inverse is None else inverse.to(device))
     return inputs, masks
 
 
@@ -234,8 +253,10 @@ def extract(
     Items are tokenized once, grouped into length-sorted batches (padding cut, original
     order restored on disk), run under ``torch.inference_mode`` with hooks that stop the
     forward pass after the deepest requested layer, pooled on the fly and streamed to
-    disk: memory does not grow with the corpus. An interrupted run resumes where it
-    stopped; a store made with a different request is refused unless ``overwrite``.
+    disk: memory does not grow with the corpus. Items with the same text (several target
+    words of one sentence) share one tokenization and one forward pass. An interrupted run
+    resumes where it stopped; a store made with a different request is refused unless
+    ``overwrite``.
 
     Parameters
     ----------
@@ -255,7 +276,7 @@ def extract(
     spans
         Per text, the target word's ``(start, end)`` character span (instead of ``words``).
     batch_size
-        Items per forward pass.
+        Distinct texts per forward pass.
     out
         Output directory; ``None`` uses a new temporary directory, removed when the returned
         store is no longer referenced (arrays already read from it stay valid).
@@ -320,12 +341,26 @@ def extract(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     info = rank_info() if rank is None else rank
+    finish = {"skipped": {str(k): v for k, v in corpus.skipped.items()}, "truncated": corpus.truncated}
+    return fill_store(out, model, corpus, manifest, pooling, overwrite, info, progress, finish)
+
+
+def fill_store(out: str | Path | None, model: LoadedModel, corpus: EncodedCorpus, manifest: dict[str, Any],
+               pooling: str, overwrite: bool, info: RankInfo, progress: bool,
+               finish: dict[str, Any]) -> ActivationStore:
+    """Extract ``corpus`` into the store at ``out`` (a temporary one when ``None``) and open it.
+
+    One forward pass per distinct text in length-sorted batches of ``batch_size`` texts,
+    every item pooled from its text's pass; resumes an interrupted store with the same
+    request. ``finish`` is added to the manifest on completion. A temporary store is
+    removed when the returned object is no longer referenced, or at once on failure.
+    """
     if out is not None:
-        _fill_store(Path(out), model, corpus, manifest, pooling, overwrite, info, progress)
+        _fill_store(Path(out), model, corpus, manifest, pooling, overwrite, info, progress, finish)
         return ActivationStore(out)
     directory = Path(tempfile.mkdtemp(prefix="bertology-store-"))
     try:
-        _fill_store(directory, model, corpus, manifest, pooling, overwrite, info, progress)
+        _fill_store(directory, model, corpus, manifest, pooling, overwrite, info, progress, finish)
         store = ActivationStore(directory)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
@@ -334,8 +369,25 @@ def extract(
     return store
 
 
+def sentence_batches(corpus: EncodedCorpus, batch_size: int) -> list[np.ndarray]:
+    """Item indices per forward pass: ``batch_size`` distinct texts, longest first, with all their items.
+
+    With distinct texts this is :func:`~bertology.core.extraction.align.length_sorted_batches`.
+
+    Examples
+    --------
+    >>> from bertology import load_model
+    >>> enc = encode_corpus(load_model("minilm").tokenizer, ["a", "b c d", "a"], 512)
+    >>> [b.tolist() for b in sentence_batches(enc, 1)]
+    [[1], [0, 2]]
+    """
+    first, members = corpus.sequences()
+    return [np.concatenate([members[g] for g in groups])
+            for groups in length_sorted_batches(corpus.lengths[first], batch_size)]
+
+
 def _fill_store(directory: Path, model: LoadedModel, corpus: EncodedCorpus, manifest: dict[str, Any], pooling: str,
-                overwrite: bool, info: RankInfo, progress: bool) -> None:
+                overwrite: bool, info: RankInfo, progress: bool, finish: dict[str, Any]) -> None:
     """Run the batches this rank owns and no rank finished into the store at ``directory``, and finish it."""
     request = manifest["request"]
     hidden_indices = request["layers"]
@@ -345,7 +397,7 @@ def _fill_store(directory: Path, model: LoadedModel, corpus: EncodedCorpus, mani
         barrier(info)
         if info.rank != 0:
             writer = StoreWriter(directory, manifest, model.hidden_size, rank=info.rank, create=False)
-        batches = length_sorted_batches(corpus.lengths, request["batch_size"])
+        batches = sentence_batches(corpus, request["batch_size"])
         owned = {batch_id: rows for batch_id, rows in enumerate(batches)
                  if batch_id % info.world_size == info.rank and not all(int(r) in corpus.skipped for r in rows)}
         writer.forget_unwritten(owned, corpus.skipped)
@@ -357,7 +409,8 @@ def _fill_store(directory: Path, model: LoadedModel, corpus: EncodedCorpus, mani
                            else "extract", unit="batch", progress=progress)
         with torch.inference_mode(), writer:
             for batch_id, rows in bar:
-                inputs, masks = batch_tensors(model, corpus, rows)
+                rows = rows[~np.isin(rows, np.fromiter(corpus.skipped, dtype=np.int64, count=len(corpus.skipped)))]
+                inputs, masks = batch_tensors(model, corpus, rows, shared=True)
                 with trace(model, names, stop=True) as cache:
                     model(**inputs)
                 pooled = pool_layers([cache[name].float() for name in names], masks, pooling).cpu().numpy()
@@ -367,8 +420,8 @@ def _fill_store(directory: Path, model: LoadedModel, corpus: EncodedCorpus, mani
                            "; ".join(f"{i}: {r}" for i, r in list(corpus.skipped.items())[:3]))
         barrier(info)
         if info.rank == 0:
-            writer.finish({"skipped": {str(k): v for k, v in corpus.skipped.items()}, "truncated": corpus.truncated,
-                           "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "world_size": info.world_size})
+            writer.finish({**finish, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                           "world_size": info.world_size})
         barrier(info)
     finally:
         if info.rank == 0:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bertology.core.data.loaders import ProbeDataset
+from bertology.core.data.dataset import ProbeDataset
 from bertology.core.errors import InputError
 from bertology.core.extraction.extractor import extract, resolve_layers
 from bertology.core.models import LoadedModel

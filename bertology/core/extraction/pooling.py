@@ -26,11 +26,16 @@ class PoolingInputs:
         Real tokens that are not special tokens.
     word_mask
         Tokens of the target word, or ``None`` when no words were given.
+    sequence
+        ``(items,)`` long: the batch row (encoded sentence) of each item, when several
+        items share one sentence (several target words of one forward pass); then every
+        mask has one row per item. ``None``: item ``i`` is batch row ``i``.
     """
 
     attention_mask: torch.Tensor
     content_mask: torch.Tensor
     word_mask: torch.Tensor | None = None
+    sequence: torch.Tensor | None = None
 
 
 def _normalise(mask: torch.Tensor) -> torch.Tensor:
@@ -132,7 +137,8 @@ def pool_layers(hidden: torch.Tensor | Sequence[torch.Tensor], inputs: PoolingIn
     Returns
     -------
     torch.Tensor
-        ``(layers, batch, hidden)``.
+        ``(layers, items, hidden)``: one vector per batch row, or per item when
+        ``inputs.sequence`` maps several items to one row.
 
     Examples
     --------
@@ -140,6 +146,20 @@ def pool_layers(hidden: torch.Tensor | Sequence[torch.Tensor], inputs: PoolingIn
     >>> m = torch.tensor([[True, True, False]])
     >>> pool_layers(h, PoolingInputs(m, m), "mean")
     tensor([[[2., 3., 4., 5.]]])
+    >>> words = torch.tensor([[False, True, False], [False, False, True]])
+    >>> pool_layers(h, PoolingInputs(m.repeat(2, 1), m.repeat(2, 1), words, torch.tensor([0, 0])), "word_mean")
+    tensor([[[ 4.,  5.,  6.,  7.],
+             [ 8.,  9., 10., 11.]]])
     """
-    weights = POOLINGS[resolve_pooling(pooling)](inputs).to(hidden[0].dtype).unsqueeze(1)
-    return torch.stack([torch.bmm(weights, layer).squeeze(1) for layer in hidden])
+    weights = POOLINGS[resolve_pooling(pooling)](inputs).to(hidden[0].dtype)
+    if inputs.sequence is None:
+        return torch.stack([torch.bmm(weights.unsqueeze(1), layer).squeeze(1) for layer in hidden])
+    sequence = inputs.sequence.to(weights.device)
+    order = torch.argsort(sequence, stable=True)
+    counts = torch.bincount(sequence, minlength=hidden[0].shape[0])
+    starts = torch.cumsum(counts, 0) - counts
+    slot = torch.empty_like(sequence)
+    slot[order] = torch.arange(len(sequence), device=sequence.device) - starts[sequence[order]]
+    grouped = weights.new_zeros(hidden[0].shape[0], int(counts.max()), weights.shape[1])
+    grouped[sequence, slot] = weights
+    return torch.stack([torch.bmm(grouped, layer)[sequence, slot] for layer in hidden])

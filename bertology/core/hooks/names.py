@@ -9,7 +9,7 @@ from bertology.core.errors import InputError
 
 NamesFilter = str | Sequence[str] | Callable[[str], bool]
 
-_KINDS = ("attn.pattern", "mlp_out", "resid_post")
+_KINDS = ("resid_pre", "attn.pattern", "attn.heads", "mlp_out", "resid_post")
 
 
 def canonical_names(num_layers: int) -> list[str]:
@@ -23,12 +23,14 @@ def canonical_names(num_layers: int) -> list[str]:
     Returns
     -------
     list of str
-        ``["embeddings", "layers.0.attn.pattern", "layers.0.mlp_out", "layers.0.resid_post", ...]``.
+        ``["embeddings", "layers.0.resid_pre", "layers.0.attn.pattern", "layers.0.attn.heads",
+        "layers.0.mlp_out", "layers.0.resid_post", ...]``.
 
     Examples
     --------
-    >>> canonical_names(1)
-    ['embeddings', 'layers.0.attn.pattern', 'layers.0.mlp_out', 'layers.0.resid_post']
+    >>> canonical_names(1)  # doctest: +NORMALIZE_WHITESPACE
+    ['embeddings', 'layers.0.resid_pre', 'layers.0.attn.pattern', 'layers.0.attn.heads', 'layers.0.mlp_out',
+     'layers.0.resid_post']
     """
     return ["embeddings"] + [f"layers.{i}.{kind}" for i in range(num_layers) for kind in _KINDS]
 
@@ -115,8 +117,8 @@ def resolve_names(names: NamesFilter, num_layers: int) -> list[str]:
 
     Examples
     --------
-    >>> resolve_names("layers.1.*", 2)
-    ['layers.1.attn.pattern', 'layers.1.mlp_out', 'layers.1.resid_post']
+    >>> resolve_names("layers.1.*_post", 2)
+    ['layers.1.resid_post']
     """
     every = canonical_names(num_layers)
     if callable(names):
@@ -131,7 +133,7 @@ def resolve_names(names: NamesFilter, num_layers: int) -> list[str]:
             if not matched:
                 raise InputError(
                     f"Activation name {pattern!r} matches nothing in a {num_layers}-layer model. Canonical names are "
-                    f"'embeddings' and 'layers.{{i}}.{{attn.pattern|mlp_out|resid_post}}' with i in 0..{num_layers - 1}; "
+                    f"'embeddings' and 'layers.{{i}}.{{{'|'.join(_KINDS)}}}' with i in 0..{num_layers - 1}; "
                     "globs such as 'layers.*.resid_post' work too."
                 )
             chosen.update(matched)

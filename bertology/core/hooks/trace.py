@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.hooks import RemovableHandle
 
-from bertology.core.errors import ModelError
 from bertology.core.hooks.names import NamesFilter, resolve_names
-from bertology.core.models.adapters import Adapter, get_adapter
+from bertology.core.hooks.points import HookPoints, unwrap_model
 from bertology.core.models.loading import LoadedModel
 
 
 class ActivationCache(Mapping[str, torch.Tensor]):
     """Activations recorded by :func:`trace`, keyed by canonical name.
 
-    Shapes: ``(batch, seq, hidden)`` for ``embeddings``, ``resid_post`` and ``mlp_out``;
-    ``(batch, heads, query, key)`` for ``attn.pattern``.
+    Shapes: ``(batch, seq, hidden)`` for ``embeddings``, ``resid_pre``, ``resid_post`` and
+    ``mlp_out``; ``(batch, heads, query, key)`` for ``attn.pattern``; ``(batch, query, heads,
+    d_head)`` for ``attn.heads``.
     """
 
     def __init__(self) -> None:
@@ -45,120 +42,27 @@ class ActivationCache(Mapping[str, torch.Tensor]):
 
 
 class StopForward(Exception):
-    """Raised by a hook to end the forward pass once the deepest requested name is recorded."""
+    """Raised by a hook to end the forward pass once every requested name is recorded."""
 
     def __init__(self, owner: ActivationCache) -> None:
         super().__init__("forward pass stopped by bertology.trace(stop=True)")
         self.owner = owner
 
 
-def _unwrap(model: LoadedModel | nn.Module) -> tuple[nn.Module, Adapter]:
-    if isinstance(model, LoadedModel):
-        return model.model, model.adapter
-    config = getattr(model, "config", None)
-    if config is None or not hasattr(model, "base_model"):
-        raise ModelError("trace() needs a bertology LoadedModel or a Hugging Face PreTrainedModel.")
-    return model, get_adapter(config.model_type)
-
-
-def _first_tensor(output: Any) -> torch.Tensor:
-    return output if isinstance(output, torch.Tensor) else output[0]
-
-
 class _Recorder:
-    """Hooks for one trace: call counters (shared ALBERT layers), recording and stopping."""
+    """The trace callback: store each requested activation; stop once all of them are in."""
 
-    def __init__(self, hf_model: nn.Module, adapter: Adapter, names: list[str], stop: bool, detach: bool,
-                 cache: ActivationCache) -> None:
-        self.layers = adapter.layer_modules(hf_model)
-        self.adapter = adapter
-        self.wanted = set(names)
-        self.last = names[-1] if stop else None
+    def __init__(self, names: list[str], stop: bool, detach: bool, cache: ActivationCache) -> None:
+        self.wanted = len(set(names))
+        self.stop = stop
         self.detach = detach
         self.cache = cache
-        self.calls: dict[tuple[int, str], int] = {}
-        self.owners: dict[tuple[int, str], list[int]] = {}
-        self.signatures: dict[int, inspect.Signature] = {}
-        self.wants_attention = any(name.endswith("attn.pattern") for name in self.wanted)
-        self.handles: list[RemovableHandle] = []
-        self.hf_model = hf_model
+        self.points: HookPoints | None = None
 
-    def _layer_index(self, module: nn.Module, role: str) -> int:
-        key = (id(module), role)
-        count = self.calls.get(key, 0)
-        self.calls[key] = count + 1
-        owners = self.owners[key]
-        return owners[count] if count < len(owners) else -1
-
-    def _sub(self, layer: nn.Module, role: str) -> nn.Module:
-        path = self.adapter.attention_path if role == "attn" else self.adapter.mlp_out_path
-        return layer.get_submodule(path)
-
-    def _record(self, name: str, tensor: torch.Tensor) -> None:
-        if name not in self.wanted:
-            return
+    def __call__(self, name: str, tensor: torch.Tensor) -> None:
         self.cache._tensors[name] = tensor.detach() if self.detach else tensor
-        if name == self.last:
+        if self.stop and len(self.points.fired) == self.wanted:
             raise StopForward(self.cache)
-
-    def install(self) -> None:
-        base = self.hf_model.base_model
-        self.handles.append(base.register_forward_pre_hook(lambda module, args: self.calls.clear()))
-        wants_mlp = any(name.endswith("mlp_out") for name in self.wanted)
-        for index, layer in enumerate(self.layers):
-            self.owners.setdefault((id(layer), "layer"), []).append(index)
-            if self.wants_attention:
-                self.owners.setdefault((id(self._sub(layer, "attn")), "attn"), []).append(index)
-            if wants_mlp:
-                self.owners.setdefault((id(self._sub(layer, "mlp")), "mlp"), []).append(index)
-        for layer in dict.fromkeys(self.layers):
-            self.handles.append(layer.register_forward_pre_hook(self._embeddings_hook, with_kwargs=True))
-            self.handles.append(layer.register_forward_hook(self._layer_hook))
-            if self.wants_attention:
-                attention = self._sub(layer, "attn")
-                self.handles.append(attention.register_forward_hook(self._attention_hook))
-                if self.adapter.attention_kwargs:
-                    self.signatures[id(attention)] = inspect.signature(attention.forward)
-                    self.handles.append(attention.register_forward_pre_hook(self._force_attention_kwargs,
-                                                                            with_kwargs=True))
-            if wants_mlp:
-                self.handles.append(self._sub(layer, "mlp").register_forward_hook(self._mlp_hook))
-
-    def remove(self) -> None:
-        for handle in self.handles:
-            handle.remove()
-        self.handles.clear()
-
-    def _embeddings_hook(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
-        if module is self.layers[0] and self.calls.get((id(module), "layer"), 0) == 0:
-            hidden = args[0] if args else kwargs["hidden_states"]
-            self._record("embeddings", hidden)
-
-    def _layer_hook(self, module: nn.Module, args: tuple, output: Any) -> None:
-        index = self._layer_index(module, "layer")
-        self._record(f"layers.{index}.resid_post", _first_tensor(output))
-
-    def _attention_hook(self, module: nn.Module, args: tuple, output: Any) -> None:
-        index = self._layer_index(module, "attn")
-        if f"layers.{index}.attn.pattern" not in self.wanted:
-            return
-        weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
-        if weights is None:
-            raise ModelError(
-                f"The attention module of layer {index} returned no attention probabilities "
-                f"(attention implementation {self.hf_model.config._attn_implementation!r}); bertology switches to "
-                "'eager' while patterns are traced, so this architecture needs an adapter entry with attention_kwargs."
-            )
-        self._record(f"layers.{index}.attn.pattern", weights)
-
-    def _mlp_hook(self, module: nn.Module, args: tuple, output: Any) -> None:
-        index = self._layer_index(module, "mlp")
-        self._record(f"layers.{index}.mlp_out", _first_tensor(output))
-
-    def _force_attention_kwargs(self, module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        bound = self.signatures[id(module)].bind(*args, **kwargs)
-        bound.arguments.update(self.adapter.attention_kwargs)
-        return bound.args, bound.kwargs
 
 
 @contextmanager
@@ -179,8 +83,8 @@ def trace(model: LoadedModel | nn.Module, names: NamesFilter, stop: bool = False
         Canonical names to record: exact, glob, list, or predicate (see
         :func:`~bertology.core.hooks.resolve_names`).
     stop
-        End the forward pass right after the deepest requested activation is recorded:
-        later layers never run. The model call inside the block then returns nothing
+        End the forward pass as soon as every requested activation is recorded: later
+        layers never run. The model call inside the block then returns nothing
         and statements after it in the block are skipped.
     detach
         Store detached tensors (default). ``False`` keeps them in the autograd graph.
@@ -200,21 +104,23 @@ def trace(model: LoadedModel | nn.Module, names: NamesFilter, stop: bool = False
     >>> tuple(cache["layers.1.resid_post"].shape)
     (1, 7, 384)
     """
-    hf_model, adapter = _unwrap(model)
+    hf_model, adapter = unwrap_model(model)
     resolved = resolve_names(names, hf_model.config.num_hidden_layers)
     cache = ActivationCache()
-    recorder = _Recorder(hf_model, adapter, resolved, stop, detach, cache)
+    recorder = _Recorder(resolved, stop, detach, cache)
+    points = recorder.points = HookPoints(hf_model, adapter, resolved, recorder)
     previous_attention = hf_model.config._attn_implementation
-    needs_eager = recorder.wants_attention and previous_attention != "eager"
+    wants_attention = any(name.endswith("attn.pattern") for name in resolved)
+    needs_eager = wants_attention and previous_attention != "eager"
     try:
         if needs_eager:
             hf_model.set_attn_implementation("eager")
-        recorder.install()
+        points.install()
         yield cache
     except StopForward as stopped:
         if stopped.owner is not cache:
             raise
     finally:
-        recorder.remove()
+        points.remove()
         if needs_eager:
             hf_model.set_attn_implementation(previous_attention)

@@ -7,7 +7,10 @@ relative to the model's *base model* (``model.base_model``), so the same entry s
 Canonical names, the same for every model (``i`` counts layers from 0):
 
 - ``embeddings`` — the input to the first layer (``hidden_states[0]`` of HF);
+- ``layers.{i}.resid_pre`` — the residual stream entering layer ``i`` (``hidden_states[i]`` of HF);
 - ``layers.{i}.attn.pattern`` — attention probabilities, shape ``(batch, heads, query, key)``;
+- ``layers.{i}.attn.heads`` — each head's context vectors, the input of the attention output
+  projection split by head, shape ``(batch, query, heads, d_head)``;
 - ``layers.{i}.mlp_out`` — the feed-forward block's output, before the residual add and norm;
 - ``layers.{i}.resid_post`` — the layer's output (``hidden_states[i + 1]`` of HF).
 """
@@ -39,6 +42,9 @@ class Adapter:
         probabilities at index 1.
     mlp_out_path
         Path, relative to a layer, of the linear map that produces the MLP output.
+    attn_output_path
+        Path, relative to a layer, of the attention output projection: the linear map whose
+        input is the concatenated per-head context (``attn.heads``).
     word_embeddings_path
         Path, relative to the base model, of the token embedding table.
     attention_kwargs
@@ -58,6 +64,7 @@ class Adapter:
     layer_path: str
     attention_path: str
     mlp_out_path: str
+    attn_output_path: str
     word_embeddings_path: str = "embeddings.word_embeddings"
     attention_kwargs: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     shared_layers: bool = False
@@ -102,6 +109,7 @@ _BERT_LIKE = dict(
     layer_path="encoder.layer.{i}",
     attention_path="attention.self",
     mlp_out_path="output.dense",
+    attn_output_path="attention.output.dense",
 )
 
 ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
@@ -120,6 +128,7 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
         layer_path="transformer.layer.{i}",
         attention_path="attention",
         mlp_out_path="ffn.lin2",
+        attn_output_path="attention.out_lin",
         uses_token_type_ids=False,
     ),
     "albert": Adapter(
@@ -127,6 +136,7 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
         layer_path="encoder.albert_layer_groups.{group}.albert_layers.0",
         attention_path="attention",
         mlp_out_path="ffn_output",
+        attn_output_path="attention.dense",
         shared_layers=True,
     ),
 })

@@ -20,6 +20,7 @@ import pytest
 import transformers
 
 from bertology.cli import main
+from bertology.core.paths import SHIPPED_DIR
 from bertology.experiments import run_experiment
 
 GOOD = "sentence\tlabel\nthe film was great\t1\nthe film was awful\t0\na fine film\t1\na dull film\t0\n"
@@ -73,6 +74,11 @@ def _absolute_step(root, models):
 
 def _run_with(steps: str):
     return lambda root, models: _run_config(root, models["bert"], steps)
+
+
+def _models(entries: str, extra: str = ""):
+    return lambda root, models: _toml(root, "exp.toml", f'models = [{entries.format(**models)}]\n{extra}'
+                                                        f'out = "{root / "run"}"\n[steps.attention]\n')
 
 
 ROWS = [
@@ -145,6 +151,67 @@ ROWS = [
      None, None, 0),
     ("cloze-out-is-file", "cloze --model {mlm} --out {root}/existing.txt", None, None, 0),
     ("cloze-without-mlm-head", "cloze --model {bert} --out {root}/out", None, None, 1),
+    ("syntax-train-missing", "syntax --model {bert} --train {root}/missing.conllu --out {root}/out", None, None, 0),
+    ("syntax-train-directory", "syntax --model {bert} --train {root}/adir --out {root}/out", None, None, 0),
+    ("syntax-train-not-conllu", "syntax --model {bert} --train {root}/good.tsv --out {root}/out", None, None, 0),
+    ("syntax-train-latin1", "syntax --model {bert} --train {root}/latin1.tsv --out {root}/out", None, None, 0),
+    ("syntax-analysis-unknown", "syntax --model {bert} --train {ud} --analyses trees --out {root}/out", None, None,
+     0),
+    ("syntax-layers-unreadable", "syntax --model {bert} --train {ud} --layers 1-x --out {root}/out", None, None, 0),
+    ("syntax-out-is-file", "syntax --model {bert} --train {ud} --out {root}/existing.txt", None, None, 0),
+    ("probe-upos-without-input", "probe --model {bert} --dataset upos --out {root}/out", None, None, 0),
+    ("probe-upos-not-conllu", "probe --model {bert} --dataset upos --input {root}/good.tsv --out {root}/out", None,
+     None, 0),
+    ("heads-input-missing", "heads --model {bert} --dataset table --input {root}/missing.tsv --out {root}/out",
+     None, None, 0),
+    ("heads-table-without-input", "heads --model {bert} --dataset table --out {root}/out", None, None, 0),
+    ("heads-label-column-missing", "heads --model {bert} --dataset table --input {root}/good.tsv "
+                                   "--label-column polarity --out {root}/out", None, None, 0),
+    ("heads-random-orders-negative", "heads --model {bert} --random-orders -1 --out {root}/out", None, None, 0),
+    ("heads-mask-prob-zero", "heads --model {mlm} --loss mlm --mask-prob 0 --out {root}/out", None, None, 0),
+    ("heads-out-is-file", "heads --model {bert} --out {root}/existing.txt", None, None, 0),
+    ("heads-without-classifier-head", "heads --model {bert} --out {root}/out", None, None, 1),
+    ("patch-suite-unknown", "patch --model {mlm} --suite nosuchsuite --out {root}/out", None, None, 0),
+    ("patch-suite-missing", "patch --model {mlm} --suite {root}/missing.jsonl --out {root}/out", None, None, 0),
+    ("patch-components-unknown", "patch --model {mlm} --components mlp --out {root}/out", None, None, 0),
+    ("patch-positions-unreadable", "patch --model {mlm} --positions 1-x --out {root}/out", None, None, 0),
+    ("patch-out-is-file", "patch --model {mlm} --out {root}/existing.txt", None, None, 0),
+    ("patch-without-mlm-head", "patch --model {bert} --out {root}/out", None, None, 1),
+    ("erase-method-unknown", "erase --model {bert} --dataset table --input {root}/good.tsv --layer 1 --method pca "
+                             "--out {root}/out", None, None, 0),
+    ("erase-one-class", "erase --model {bert} --dataset table --input {root}/oneclass.tsv --layer 1 --out {root}/out",
+     None, None, 0),
+    ("erase-input-missing", "erase --model {bert} --dataset table --input {root}/missing.tsv --layer 1 "
+                            "--out {root}/out", None, None, 0),
+    ("erase-controls-zero", "erase --model {bert} --dataset table --input {root}/good.tsv --layer 1 --controls 0 "
+                            "--out {root}/out", None, None, 0),
+    ("erase-layer-past-depth", "erase --model {bert} --dataset table --input {root}/good.tsv --layer 99 "
+                               "--out {root}/out", None, None, 1),
+    ("erase-out-is-file", "erase --model {bert} --dataset table --input {root}/good.tsv --layer 1 "
+                          "--out {root}/existing.txt", None, None, 0),
+    ("run-erase-method-unknown", "run {config} --set steps.erase.method='\"pca\"'", _run_with("[steps.erase]\n"),
+     None, 0),
+    ("run-patch-components-unknown", "run {config} --set steps.patch.components='[\"mlp\"]'",
+     _run_with("[steps.patch]\n"), None, 0),
+    ("run-heads-metric-unknown", "run {config} --set steps.heads.metric='\"f1\"'", _run_with("[steps.heads]\n"),
+     None, 0),
+    ("similarity-metric-unknown", "similarity --model {bert} --input {root}/good.tsv --metric cca --out {root}/out",
+     None, None, 0),
+    ("similarity-models-without-input", "similarity --model {bert} --out {root}/out", None, None, 0),
+    ("similarity-input-missing", "similarity --model {bert} --input {root}/missing.tsv --out {root}/out",
+     None, None, 0),
+    ("similarity-input-with-stores", "similarity --model {root}/stored/extract/store --input {root}/good.tsv "
+                                     "--out {root}/out", None, None, 0),
+    ("similarity-store-layer-missing", "similarity --model {root}/stored/extract/store --layers 2 --out {root}/out",
+     None, None, 0),
+    ("similarity-store-with-model", "similarity --model {root}/stored/extract/store --model-b {bert} "
+                                    "--out {root}/out", None, None, 0),
+    ("similarity-layers-unreadable", "similarity --model {bert} --input {root}/good.tsv --layers 1-x "
+                                     "--out {root}/out", None, None, 0),
+    ("similarity-pwcca-too-few-rows", "similarity --model {bert} --input {root}/good.tsv --metric pwcca "
+                                      "--out {root}/out", None, None, 1),
+    ("similarity-out-is-file", "similarity --model {bert} --input {root}/good.tsv --out {root}/existing.txt",
+     None, None, 0),
     ("run-config-missing", "run {root}/missing.toml", None, None, 0),
     ("run-config-directory", "run {root}/adir", None, None, 0),
     ("run-config-latin1", "run {root}/latin1.toml", None, None, 0),
@@ -169,6 +236,24 @@ ROWS = [
     ("run-data-missing", "run {config}", _run_with('[steps.extract]\ninput = "/nonexistent/in.tsv"\n'), None, 0),
     ("run-override-without-value", "run {config} --set model", _run_with("[steps.attention]\n"), None, 0),
     ("run-device-unknown", "run {config} --device tpu7", _run_with("[steps.attention]\n"), None, 0),
+    ("run-models-empty", "run {config}", _models(""), None, 0),
+    ("run-models-duplicate", "run {config}", _models('"{bert}", "{bert}"'), None, 0),
+    ("run-model-and-models", "run {config}", _models('"{bert}", "{mlm}"', 'model = "minilm"\n'), None, 0),
+    ("compare-models-duplicate", "compare --model {bert} --model {bert} --analysis attention --input {root}/good.tsv "
+                                 "--out {root}/out", None, None, 0),
+    ("compare-option-of-another-analysis", "compare --model {bert} --model {mlm} --analysis attention "
+                                           "--input {root}/good.tsv --cv 3 --out {root}/out", None, None, 0),
+    ("compare-cv-1", "compare --model {bert} --model {mlm} --analysis probe --dataset table --input {root}/good.tsv "
+                     "--cv 1 --out {root}/out", None, None, 0),
+    ("compare-analysis-unknown", "compare --model {bert} --analysis syntax --out {root}/out", None, None, 0),
+    ("compare-attention-without-input", "compare --model {bert} --model {mlm} --analysis attention --out {root}/out",
+     None, None, 0),
+    ("compare-suite-unknown", "compare --model {mlm} --analysis cloze --suite nosuchsuite --out {root}/out",
+     None, None, 0),
+    ("compare-model-missing", "compare --model {root}/nomodel --model {bert} --analysis attention "
+                              "--input {root}/good.tsv --out {root}/out", None, None, 0),
+    ("compare-out-is-file", "compare --model {bert} --model {mlm} --analysis attention --input {root}/good.tsv "
+                            "--out {root}/existing.txt", None, None, 0),
     ("figures-run-missing", "figures {root}/norun", None, None, 0),
     ("figures-not-a-run", "figures {root}/adir", None, None, 0),
     ("figures-manifest-corrupt", "figures {root}/stored", None, _damage_manifest, 0),
@@ -213,7 +298,8 @@ def test_bad_input_is_one_line_and_exit_2(row, tmp_path, tiny_model_dir, stored_
     _write_inputs(tmp_path)
     shutil.copytree(stored_run, tmp_path / "stored")
     models = {"bert": str(tiny_model_dir("bert", "base")), "mlm": str(tiny_model_dir("bert", "mlm"))}
-    fields = {"root": str(tmp_path), **models, "config": config(tmp_path, models) if config else ""}
+    fields = {"root": str(tmp_path), **models, "ud": str(SHIPPED_DIR / "ud_sample.conllu"),
+              "config": config(tmp_path, models) if config else ""}
     if setup:
         setup(tmp_path)
     argv = ["--no-progress", *shlex.split(template.format(**fields))]

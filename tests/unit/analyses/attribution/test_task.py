@@ -13,8 +13,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import bertology as bt
-from bertology.analyses.attribution import FaithfulnessResult, attribute_task, load_attributions
-from bertology.analyses.attribution import task
+from bertology.analyses.attribution import FaithfulnessResult, attribute_task, load_attributions, task
 from bertology.analyses.attribution.task import build_classifier, read_probe
 from bertology.analyses.probes import LinearProbe
 from bertology.cli import main

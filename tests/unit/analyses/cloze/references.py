@@ -68,7 +68,7 @@ def reference_candidate(model, prefix, word, suffix):
 
 def reference_crows_pairs(model, path):
     """CrowS-Pairs as ``metric.py`` scores it: read_data, get_span, mask_unigram, rounding and the printed scores."""
-    tokenizer, mask_id = model.tokenizer, model.tokenizer.mask_token_id
+    tokenizer = model.tokenizer
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     stereo = anti = total_stereo = total_anti = neutral = 0

@@ -17,8 +17,12 @@ import bertology as bt
 from bertology.analyses.cloze.evaluations import crows_pairs_scores, shared_token_positions, stereoset_scores
 from bertology.analyses.cloze.formats import read_agreement, read_stereoset
 from bertology.core.errors import InputError
-from tests.unit.analyses.cloze.references import (reference_crows_pairs, reference_goldberg, reference_pll,
-                                                  reference_stereoset)
+from tests.unit.analyses.cloze.references import (
+    reference_crows_pairs,
+    reference_goldberg,
+    reference_pll,
+    reference_stereoset,
+)
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 

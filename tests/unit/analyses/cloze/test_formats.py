@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from bertology.analyses.cloze.formats import (read_agreement, read_blimp, read_crows_pairs, read_stereoset,
-                                              stereoset_word)
+from bertology.analyses.cloze.formats import (
+    read_agreement,
+    read_blimp,
+    read_crows_pairs,
+    read_stereoset,
+    stereoset_word,
+)
 from bertology.core.errors import InputError
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
@@ -35,14 +41,16 @@ def test_generated_tab_is_are_items_on_request():
     assert frame.good.tolist()[:2] == ["is", "are"] and frame.line.tolist()[:2] == [2, 4]
 
 
-def test_crows_pairs_stereoset_and_blimp_files():
+def test_crows_pairs_stereoset_and_blimp_files(tmp_path):
     crows = read_crows_pairs(FIXTURES / "crows_pairs_sample.csv")
     assert len(crows) == 12 and {"sent_more", "sent_less", "stereo_antistereo", "bias_type"} <= set(crows.columns)
     assert crows.columns[0] == "sent_more" and crows.anon_writer.iloc[0] == "a0"
     examples = read_stereoset(FIXTURES / "stereoset_sample.json")
     assert sum(len(example["sentences"]) for example in examples) == 30
     assert read_blimp(FIXTURES / "blimp_sample.jsonl").UID.nunique() >= 2
-    assert len(read_blimp(FIXTURES)) == len(read_blimp(FIXTURES / "blimp_sample.jsonl"))
+    for name in ("blimp_sample.jsonl", "blimp_sample_copy.jsonl"):
+        shutil.copy(FIXTURES / "blimp_sample.jsonl", tmp_path / name)
+    assert len(read_blimp(tmp_path)) == 2 * len(read_blimp(FIXTURES / "blimp_sample.jsonl"))
 
 
 def test_stereoset_word_is_the_released_template_word():

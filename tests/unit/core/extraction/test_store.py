@@ -271,7 +271,7 @@ def test_batches_listed_as_done_but_with_zero_rows_are_extracted_again(tiny_mode
 
 
 def test_temporary_stores_are_removed_when_no_longer_referenced(tiny_model, tmp_path, monkeypatch):
-    from bertology.core.data.loaders import ProbeDataset
+    from bertology.core.data.dataset import ProbeDataset
     from bertology.core.extraction import layer_features
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

@@ -141,7 +141,7 @@ def test_no_hook_survives_an_exception_inside_the_forward(tiny_model):
 def test_names_filters_glob_list_and_predicate():
     assert resolve_names(["layers.1.resid_post", "embeddings"], 2) == ["embeddings", "layers.1.resid_post"]
     assert resolve_names(lambda n: n.endswith("mlp_out"), 2) == ["layers.0.mlp_out", "layers.1.mlp_out"]
-    assert len(resolve_names("*", 2)) == 7
+    assert len(resolve_names("*", 2)) == 11
     with pytest.raises(InputError, match="empty"):
         resolve_names([], 2)
 
