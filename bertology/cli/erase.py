@@ -6,7 +6,6 @@ import argparse
 
 from bertology.analyses.erasure.names import METHODS
 from bertology.cli import options
-from bertology.core.data.names import DATASETS
 
 
 def _layer_list(text: str) -> str | list[int]:
@@ -26,14 +25,8 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
                                                "probe the later layers with the eraser applied inside the forward "
                                                "pass (amnesic probing), against removing as many random directions.")
     options.add_model(parser)
-    parser.add_argument("--dataset", required=True, choices=DATASETS, help="which kind of labelled data")
-    options.add_input(parser, "dataset root (coarsewsd20) or file (sst2, table); default the shipped sample",
-                      required=False)
-    parser.add_argument("--word", default=None, help="CoarseWSD-20 word (default: all words under --input)")
+    options.add_dataset(parser)
     options.add_out(parser)
-    parser.add_argument("--text-column", default="sentence")
-    parser.add_argument("--label-column", default="label")
-    parser.add_argument("--word-column", default=None, help="column with the target word's whitespace index")
     parser.add_argument("--layer", type=int, required=True, help="hidden state to erase from (0 = embeddings)")
     parser.add_argument("--method", default="leace", choices=METHODS)
     parser.add_argument("--pool", default="auto", help="auto, cls, mean, word_mean, word_first...")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from bertology.core.data.names import DATASETS
+
 DEFAULT_MODEL = "minilm"
 DEFAULT_BATCH_SIZE = 32
 
@@ -103,3 +105,34 @@ def add_text_columns(parser: argparse.ArgumentParser) -> None:
     """``--text-column`` and ``--format`` of a sentence file."""
     parser.add_argument("--text-column", default=None, help="column with the sentence (default sentence/text)")
     parser.add_argument("--format", default="auto", help="input format: auto, tsv, csv, jsonl, txt")
+
+
+def choice_list(allowed: tuple[str, ...]):
+    """An argparse type for a comma-separated list of names out of ``allowed``.
+
+    Examples
+    --------
+    >>> choice_list(("structural", "heads"))("heads,structural")
+    ['heads', 'structural']
+    """
+    def parse(text: str) -> list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a comma-separated list of {', '.join(allowed)}")
+        return names
+
+    return parse
+
+
+def add_dataset(parser: argparse.ArgumentParser, required: bool = True, default: str | None = None) -> None:
+    """``--dataset`` and where its data are: ``--input``, ``--word`` and the columns of a table."""
+    parser.add_argument("--dataset", required=required, default=default, choices=DATASETS,
+                        help="which kind of labelled data" + (f" (default {default})" if default else ""))
+    add_input(parser, "dataset root (coarsewsd20), file (sst2, table) or CoNLL-U file (upos, xpos, deprel); "
+                      "default the shipped sample", required=False)
+    parser.add_argument("--word", default=None, help="CoarseWSD-20 word (default: all words under --input)")
+    parser.add_argument("--text-column", default="sentence")
+    parser.add_argument("--label-column", default="label")
+    parser.add_argument("--word-column", default=None, help="column with the target word's whitespace index")
+

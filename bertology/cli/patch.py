@@ -18,14 +18,6 @@ def _positions(text: str) -> str | list[int]:
         raise argparse.ArgumentTypeError(f"{text!r}: give 'all' or token positions such as 0,3,-2") from None
 
 
-def _components(text: str) -> list[str]:
-    chosen = [part.strip() for part in text.split(",")]
-    bad = [part for part in chosen if part not in COMPONENTS]
-    if bad:
-        raise argparse.ArgumentTypeError(f"{bad[0]!r} is not a component: use {', '.join(COMPONENTS)} or both")
-    return chosen
-
-
 def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
     """Add the ``patch`` command."""
     parser = subparsers.add_parser(name, help=help_text,
@@ -37,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
     parser.add_argument("--suite", default="agreement",
                         help=f"shipped suite ({', '.join(SUITES)}) or suite JSONL file (default agreement)")
     options.add_out(parser)
-    parser.add_argument("--components", type=_components, default=["resid"],
+    parser.add_argument("--components", type=options.choice_list(COMPONENTS), default=["resid"],
                         help="resid (layer x position), heads (layer x head) or resid,heads (default resid)")
     parser.add_argument("--positions", type=_positions, default="all",
                         help="token positions patched in the residual stream: all (default) or e.g. 0,3,-2")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from bertology.cli import options
-from bertology.core.data.names import DATASETS
 
 
 def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -15,14 +14,8 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
                                                "and compare it with the majority class, the control task and "
                                                "optionally a random encoder and MDL.")
     options.add_model(parser)
-    parser.add_argument("--dataset", required=True, choices=DATASETS, help="which kind of labelled data")
-    options.add_input(parser, "dataset root (coarsewsd20) or file (sst2, table); default the shipped sample",
-                      required=False)
-    parser.add_argument("--word", default=None, help="CoarseWSD-20 word (default: all words under --input)")
+    options.add_dataset(parser)
     options.add_out(parser)
-    parser.add_argument("--text-column", default="sentence")
-    parser.add_argument("--label-column", default="label")
-    parser.add_argument("--word-column", default=None, help="column with the target word's whitespace index")
     options.add_layers(parser)
     parser.add_argument("--pool", default="auto", help="auto, cls, mean, word_mean, word_first...")
     parser.add_argument("--cv", type=options.folds, default=5,

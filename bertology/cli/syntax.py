@@ -8,17 +8,6 @@ from bertology.analyses.syntax.names import STRUCTURAL_KINDS, SYNTAX_ANALYSES
 from bertology.cli import options
 
 
-def _names(allowed: tuple[str, ...]):
-    def parse(text: str) -> list[str]:
-        names = [name.strip() for name in text.split(",") if name.strip()]
-        unknown = [name for name in names if name not in allowed]
-        if unknown or not names:
-            raise argparse.ArgumentTypeError(f"{text!r}: give a comma-separated list of {', '.join(allowed)}")
-        return names
-
-    return parse
-
-
 def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
     """Add the ``syntax`` command."""
     parser = subparsers.add_parser(name, help=help_text,
@@ -31,9 +20,9 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
     parser.add_argument("--train", required=True, help="CoNLL-U file to train on (e.g. en_ewt-ud-train.conllu)")
     parser.add_argument("--test", default=None, help="CoNLL-U file to score on (default: part of --train)")
     options.add_out(parser)
-    parser.add_argument("--analyses", type=_names(SYNTAX_ANALYSES), default=list(SYNTAX_ANALYSES),
+    parser.add_argument("--analyses", type=options.choice_list(SYNTAX_ANALYSES), default=list(SYNTAX_ANALYSES),
                         help=f"comma-separated: {','.join(SYNTAX_ANALYSES)} (default all)")
-    parser.add_argument("--kinds", type=_names(STRUCTURAL_KINDS), default=list(STRUCTURAL_KINDS),
+    parser.add_argument("--kinds", type=options.choice_list(STRUCTURAL_KINDS), default=list(STRUCTURAL_KINDS),
                         help=f"structural probes: {','.join(STRUCTURAL_KINDS)} (default both)")
     options.add_layers(parser)
     parser.add_argument("--rank", type=options.positive_int, default=None,

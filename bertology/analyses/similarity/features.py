@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from bertology.core.extraction import batch_tensors, encode_corpus, extract, length_sorted_batches
-from bertology.core.hooks import hidden_state_name, trace
+from bertology.core.errors import InputError
+from bertology.core.extraction import extract, word_vectors
 from bertology.core.models import LoadedModel
-from bertology.core.progress import progress_bar
 
 WORD_FEATURES = "all_words"
 
@@ -29,13 +27,12 @@ def count_rows(texts: Sequence[str], pool: str) -> int:
 
 def word_features(model: LoadedModel, texts: Sequence[str], layers: Sequence[int], directory: str | Path,
                   batch_size: int = 32, progress: bool = True) -> dict[int, np.ndarray]:
-    """Vectors of every whitespace word of every text at each layer, written to ``.npy`` files under ``directory``.
+    """Vectors of every whitespace word of every text at each layer, stored under ``directory``.
 
-    A word's vector is the mean of its word-pieces (the alignment of
-    :func:`bertology.extract` with ``pool="word_mean"``). Each text runs through the
-    model once, in length-sorted batches that stop after the deepest requested layer;
-    each batch's words go straight to the memory-mapped files, so memory does not grow
-    with the corpus. Rows follow the texts' order, then the words' order.
+    A word's vector is the mean of its word-pieces, from one forward pass per text
+    (:func:`bertology.core.extraction.word_vectors` into an ActivationStore, so memory does
+    not grow with the corpus). Rows follow the texts' order, then the words' order, so the
+    rows of two models with different tokenizers are the same words.
 
     Parameters
     ----------
@@ -46,7 +43,7 @@ def word_features(model: LoadedModel, texts: Sequence[str], layers: Sequence[int
     layers
         Hidden-state indices (0 = embeddings).
     directory
-        An existing directory for the files ``words_layer_XX.npy``.
+        A directory for the store (``directory/words``).
     batch_size
         Texts per forward pass.
     progress
@@ -57,6 +54,12 @@ def word_features(model: LoadedModel, texts: Sequence[str], layers: Sequence[int
     dict
         ``{layer: (n_words, hidden) float32 memory-mapped array}``.
 
+    Raises
+    ------
+    InputError
+        When a text is longer than the model allows: its last words would have no vector,
+        and the rows of two models would no longer be the same words.
+
     Examples
     --------
     >>> import tempfile, bertology as bt
@@ -65,32 +68,14 @@ def word_features(model: LoadedModel, texts: Sequence[str], layers: Sequence[int
     >>> f[6].shape
     (5, 384)
     """
-    corpus = encode_corpus(model.tokenizer, texts, model.max_length, all_words=True)
-    counts = np.array([len(ranges) for ranges in corpus.all_word_tokens])
-    first_row = np.concatenate([[0], np.cumsum(counts)])
-    arrays = {layer: np.lib.format.open_memmap(Path(directory) / f"words_layer_{layer:02d}.npy", mode="w+",
-                                               dtype=np.float32, shape=(int(first_row[-1]), model.hidden_size))
-              for layer in layers}
-    names = [hidden_state_name(layer, model.num_layers) for layer in layers]
-    batches = length_sorted_batches(corpus.lengths, batch_size)
-    with torch.inference_mode():
-        for rows in progress_bar(batches, total=len(batches), desc="word features", unit="batch", progress=progress):
-            inputs, _ = batch_tensors(model, corpus, rows)
-            ranges = np.concatenate([corpus.all_word_tokens[row] for row in rows])
-            item = torch.as_tensor(np.repeat(np.arange(len(rows)), counts[rows]))
-            first, stop = torch.as_tensor(ranges[:, 0]), torch.as_tensor(ranges[:, 1])
-            targets = np.concatenate([np.arange(first_row[row], first_row[row + 1]) for row in rows])
-            lengths = (stop - first).unsqueeze(1).double()
-            with trace(model, names, stop=True) as cache:
-                model(**inputs)
-            for layer, name in zip(layers, names):
-                hidden = cache[name].double().cpu()
-                prefix = torch.nn.functional.pad(hidden.cumsum(dim=1), (0, 0, 1, 0))  # (B, T + 1, H)
-                means = (prefix[item, stop] - prefix[item, first]) / lengths
-                arrays[layer][targets] = means.float().numpy()
-    for array in arrays.values():
-        array.flush()
-    return arrays
+    vectors = word_vectors(model, [text.split() for text in texts], layers=list(layers), pool="word_mean",
+                           out=Path(directory) / "words", batch_size=batch_size, progress=progress)
+    if vectors.truncated.any():
+        first = int(np.flatnonzero(vectors.truncated)[0])
+        raise InputError(f"{int(vectors.truncated.sum())} texts are longer than {model.name} allows "
+                         f"({model.max_length} tokens), e.g. text {first}: shorten or split them, so that every word "
+                         "has a vector.")
+    return {layer: vectors.layer(layer) for layer in layers}
 
 
 def model_features(model: LoadedModel, texts: Sequence[str], layers: Sequence[int], pool: str,
