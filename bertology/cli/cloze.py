@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from bertology.analyses.cloze.names import AGREEMENT_FORMATS, PLL_VARIANTS, SUITES
+from bertology.analyses.cloze.names import AGREEMENT_FORMATS, PLL_VARIANTS
 from bertology.cli import options
+from bertology.core.data.names import SUITES
 
 
 def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:

@@ -83,7 +83,7 @@ def _geometry_run(model: LoadedModel, options: dict[str, Any], progress: bool) -
 
 
 def _cloze_check(options: dict[str, Any]) -> None:
-    from bertology.analyses.cloze.suites import load_suite
+    from bertology.core.data.cloze_suites import load_suite
 
     suites = options.setdefault("suites", ["agreement"])
     if isinstance(suites, (str, Path)):

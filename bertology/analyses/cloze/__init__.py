@@ -6,10 +6,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         'evaluations': ['agreement_stimuli', 'blimp', 'crows_pairs', 'stereoset'],
-        'names': ['AGREEMENT_FORMATS', 'PLL_VARIANTS', 'STEREOSET_VARIANTS', 'SUITES'],
+        'names': ['AGREEMENT_FORMATS', 'PLL_VARIANTS', 'STEREOSET_VARIANTS'],
         'result': ['ClozeResult', 'summarise'],
         'scorer': ['MaskedLMScorer'],
-        'suites': ['load_suite', 'run_suite', 'suite_path', 'validate_item'],
+        'suites': ['run_suite'],
         'task': ['FILL_TEMPLATES', 'cloze_task', 'save_cloze_figures'],
     },
 )

@@ -1,7 +1,5 @@
-"""Names of the cloze suites, PLL and StereoSet variants and agreement formats (free of heavy imports for the CLI)."""
+"""Names of the PLL and StereoSet variants and agreement formats (free of heavy imports for the CLI)."""
 
-SUITES = {"agreement": "choice", "pronoun": "choice", "telicity": "choice", "color": "choice",
-          "gender-occupation": "bias"}
 PLL_VARIANTS = ("original", "within_word_l2r")
 AGREEMENT_FORMATS = ("auto", "lgd", "gulordava", "marvin")
 STEREOSET_VARIANTS = ("official", "within_word_l2r")

@@ -17,7 +17,8 @@ from bertology.analyses.cloze.names import AGREEMENT_FORMATS, PLL_VARIANTS, STER
 from bertology.analyses.cloze.plots import plot_fill_table
 from bertology.analyses.cloze.result import ClozeResult
 from bertology.analyses.cloze.scorer import PLLVariant, as_scorer
-from bertology.analyses.cloze.suites import load_suite, run_suite
+from bertology.analyses.cloze.suites import run_suite
+from bertology.core.data.cloze_suites import load_suite
 from bertology.core.errors import InputError
 from bertology.core.models import LoadedModel, load_model
 from bertology.core.paths import check_output

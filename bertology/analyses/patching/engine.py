@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bertology.analyses.patching.pairs import MASK, MinimalPair
+from bertology.analyses.patching.pairs import MinimalPair
+from bertology.core.data.cloze_suites import MASK_MARKER
 from bertology.core.errors import InputError, ModelError
 from bertology.core.extraction.align import pad_sequences
 from bertology.core.hooks.edits import set_from
@@ -88,9 +89,9 @@ def _encode_side(model: LoadedModel, text: str, candidates: Sequence[str], kind:
     if kind == "classifier":
         ids = tokenizer(text, truncation=False, verbose=False)["input_ids"]
         return ids, 0, []
-    if len(MASK.findall(text)) != 1 and text.count(tokenizer.mask_token) != 1:
+    if len(MASK_MARKER.findall(text)) != 1 and text.count(tokenizer.mask_token) != 1:
         raise ValueError(f"{text!r} must hold exactly one [MASK]")
-    masked = MASK.sub(tokenizer.mask_token, text)
+    masked = MASK_MARKER.sub(tokenizer.mask_token, text)
     ids = tokenizer(masked, truncation=False, verbose=False)["input_ids"]
     read = ids.index(tokenizer.mask_token_id)
     targets = []

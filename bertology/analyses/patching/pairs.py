@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bertology.analyses.patching.names import SUITES
-from bertology.core.data.tables import jsonl_objects, read_text
+from bertology.core.data.cloze_suites import load_suite
 from bertology.core.errors import InputError
-from bertology.core.paths import SHIPPED_DIR
 
 logger = logging.getLogger(__name__)
 
-SUITES_DIR = SHIPPED_DIR.parent / "suites"
-MASK = re.compile(r"\[MASK\]|\{mask\}")
 
 
 @dataclass(frozen=True)
@@ -52,7 +47,7 @@ def _different_words(a: str, b: str) -> int | None:
     return sum(x != y for x, y in zip(left, right)) if len(left) == len(right) else None
 
 
-def _choice_pairs(items: list[dict], path: Path) -> list[MinimalPair]:
+def _choice_pairs(items: list[dict], suite: str) -> list[MinimalPair]:
     """Pair items of one condition and candidate set whose correct answers differ and templates differ least."""
     used: set[int] = set()
     pairs = []
@@ -74,17 +69,9 @@ def _choice_pairs(items: list[dict], path: Path) -> list[MinimalPair]:
             pairs.append(MinimalPair(f"{item['id']}/{other['id']}", item["template"], other["template"],
                                      (item["correct"], other["correct"]), item["condition"]))
     if not pairs:
-        raise InputError(f"{path}: no two items of one condition differ in at most {MAX_DIFFERENT_WORDS} words "
+        raise InputError(f"Suite {suite!r}: no two items of one condition differ in at most {MAX_DIFFERENT_WORDS} words "
                          "(same word count) with different correct answers, so there is no minimal pair to patch.")
     return pairs
-
-
-def _check_fields(number: int, item: dict, fields: Sequence[str], path: Path) -> None:
-    missing = [f for f in fields if not isinstance(item.get(f), (str, list)) or not item.get(f)]
-    if missing:
-        raise InputError(f"{path}:{number}: missing or empty fields {missing}; patching reads {list(fields)}.")
-    if len(MASK.findall(item["template"])) != 1:
-        raise InputError(f"{path}:{number}: template {item['template']!r} must hold exactly one [MASK].")
 
 
 def suite_pairs(suite: str | Path) -> list[MinimalPair]:
@@ -123,30 +110,11 @@ def suite_pairs(suite: str | Path) -> list[MinimalPair]:
     >>> suite_pairs("gender-occupation")[0].candidates
     ('nurse',)
     """
-    text = str(suite)
-    if text in SUITES:
-        path = SUITES_DIR / f"{text}.jsonl"
-    elif Path(text).suffix == ".jsonl" or Path(text).exists():
-        path = Path(text)
-    else:
-        raise InputError(f"Unknown suite {text!r}: choose one of {', '.join(SUITES)} or give a JSONL file.")
-    items = jsonl_objects(read_text(path, "Suite file"), path)
-    if not items:
-        raise InputError(f"{path} holds no items.")
-    if "targets" in items[0][1]:
-        pairs = []
-        for number, item in items:
-            _check_fields(number, item, ("id", "template", "targets", "attribute"), path)
-            targets = item["targets"]
-            if len(targets) != 2 or item["template"].count("{target}") != 1:
-                raise InputError(f"{path}:{number}: bias items need two targets and one {{target}} slot.")
-            base, counterfactual = (item["template"].replace("{target}", t) for t in targets)
-            pairs.append(MinimalPair(str(item["id"]), base, counterfactual, (item["attribute"],),
-                                     str(item.get("condition", "all"))))
-        return pairs
-    for number, item in items:
-        _check_fields(number, item, ("id", "template", "candidates", "correct"), path)
-    return _choice_pairs([{**i, "condition": str(i.get("condition", "all"))} for _, i in items], path)
+    name, kind, items = load_suite(suite)
+    if kind == "bias":
+        return [MinimalPair(item["id"], *(item["template"].replace("{target}", t) for t in item["targets"]),
+                            (item["attribute"],), item["condition"]) for item in items]
+    return _choice_pairs(items, name)
 
 
 def as_pairs(pairs: Sequence[MinimalPair | Sequence]) -> list[MinimalPair]:

@@ -9,8 +9,8 @@ from typing import Any
 from bertology.analyses.cloze.names import AGREEMENT_FORMATS, PLL_VARIANTS, STEREOSET_VARIANTS
 from bertology.analyses.cloze.result import ClozeResult
 from bertology.analyses.cloze.scorer import MASK_MARKERS
-from bertology.analyses.cloze.suites import load_suite
 from bertology.analyses.cloze.task import FILL_TEMPLATES, cloze_task, save_cloze_figures
+from bertology.core.data.cloze_suites import load_suite
 from bertology.core.errors import InputError
 from bertology.core.paths import resolve_data_path
 from bertology.core.results import RESULT_FILE

@@ -10,7 +10,9 @@ import pytest
 from matplotlib.figure import Figure
 
 import bertology as bt
-from bertology.analyses.cloze import SUITES, ClozeResult, load_suite, suite_path, validate_item
+from bertology.analyses.cloze import ClozeResult
+from bertology.core.data.cloze_suites import load_suite, suite_path, validate_item
+from bertology.core.data.names import SUITES
 from bertology.core.errors import InputError
 from tests.unit.analyses.cloze.references import reference_candidate
 

@@ -153,7 +153,7 @@ def test_bad_input(context_mlm, minilm):
         patch(m, components="mlp", progress=False)
     with pytest.raises(InputError, match="positions"):
         patch(m, pairs=PAIRS[:1], positions=[40], progress=False)
-    with pytest.raises(InputError, match="Unknown suite"):
+    with pytest.raises(InputError, match="neither a shipped suite"):
         patch(m, suite="telicity-x", progress=False)
     with pytest.raises(ModelError, match="head='mlm'"):
         patch(minilm, pairs=PAIRS, progress=False)
