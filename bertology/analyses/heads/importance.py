@@ -100,7 +100,8 @@ def gate_gradients(objective: Objective, per: Literal["example", "token"] = "exa
     return total.cpu().numpy(), tokens
 
 
-def head_importance(model: Any, texts: Sequence[str] | Any, loss: Literal["classifier", "mlm"] | LossFn = "classifier",
+def head_importance(model: Any, texts: Sequence[str] | Any,
+                    loss: Literal["classifier", "mlm", "cloze"] | LossFn = "classifier",
                     labels: Sequence[Any] | np.ndarray | None = None, *, per: Literal["example", "token"] = "example",
                     normalize_layers: bool = True, normalize_global: bool = False, batch_size: int = 32,
                     mask_prob: float = 0.15, seed: int = 0, progress: bool = True) -> HeadImportance:
@@ -119,15 +120,19 @@ def head_importance(model: Any, texts: Sequence[str] | Any, loss: Literal["class
     ----------
     model
         ``loss="classifier"``: a ``Classifier`` (a probe on a frozen encoder or a fine-tuned
-        sequence-classification model) or a model loaded with ``head="classifier"``; ``loss="mlm"``: a model loaded with ``head="mlm"``;
+        sequence-classification model) or a model loaded with ``head="classifier"``;
+        ``loss="mlm"`` or ``"cloze"``: a model loaded with ``head="mlm"``;
         a callable loss: the LoadedModel (or Hugging Face model) the callable runs.
     texts
-        Sentences, or a labelled dataset (``texts`` and ``labels`` attributes).
+        Sentences, or a labelled dataset (``texts`` and ``labels`` attributes); for
+        ``loss="cloze"`` a choice suite's name (``"agreement"``...) or JSONL file.
     loss
         ``"classifier"`` (cross-entropy against ``labels``), ``"mlm"`` (masked-LM
         cross-entropy on ``mask_prob`` of each sentence's tokens, positions drawn with
-        ``seed``) or a callable ``texts -> (batch,)`` per-example losses that runs ``model``
-        (e.g. a cloze suite's good-minus-bad log-probability contrast).
+        ``seed``), ``"cloze"`` (the suite's good-vs-bad contrast at ``[MASK]``: the
+        cross-entropy of the correct candidate among the item's candidates, see
+        :class:`~bertology.analyses.heads.objective.Objective`) or a callable
+        ``texts -> (batch,)`` per-example losses that runs ``model``.
     labels
         Class labels (names or indices) for ``"classifier"``; default the dataset's, else
         the model's own predictions.
@@ -161,7 +166,7 @@ def head_importance(model: Any, texts: Sequence[str] | Any, loss: Literal["class
     >>> imp.to_frame().shape  # doctest: +SKIP
     (72, 4)
     """
-    texts, labels = texts_and_labels(texts, labels)
+    texts, labels = texts_and_labels(texts, labels, loss)
     objective = Objective(model, texts, loss, labels, batch_size=batch_size, mask_prob=mask_prob, seed=seed)
     raw_sums, tokens = gate_gradients(objective, per=per, progress=progress)
     raw = raw_sums / tokens

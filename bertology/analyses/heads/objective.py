@@ -1,4 +1,5 @@
-"""What head importance and pruning differentiate and score: a classifier's cross-entropy, the MLM loss, or a callable.
+"""What head importance and pruning differentiate and score: a classifier's cross-entropy, the MLM loss, a cloze
+suite's good-vs-bad contrast, or a callable.
 
 An :class:`Objective` tokenizes the data once into padded batches (masked positions for the
 MLM loss are drawn once, seeded) and runs them under any head gates, returning per-example
@@ -9,19 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from bertology.core.data.cloze_suites import MASK_MARKER, load_suite
 from bertology.core.errors import InputError
 from bertology.core.extraction.align import encode_corpus, length_sorted_batches, pad_sequences
 from bertology.core.hooks import gate_heads, intervene
 from bertology.core.models import LoadedModel
+from bertology.core.models.mlm import mlm_log_probs
 
 LossFn = Callable[[list[str]], torch.Tensor]
-LOSSES = ("classifier", "mlm")
+LOSSES = ("classifier", "mlm", "cloze")
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Batch:
     n_tokens: int
     texts: list[str]
     targets: torch.Tensor | None = None
+    positions: torch.Tensor | None = None
 
 
 def _is_classifier(model: Any) -> bool:
@@ -49,16 +54,21 @@ def _hf_model(model: Any) -> nn.Module:
                      "on one, or a Hugging Face model.")
 
 
-def texts_and_labels(data: Any, labels: Sequence[Any] | np.ndarray | None) -> tuple[list[str], np.ndarray | None]:
-    """Sentences and labels from a list of texts (plus ``labels``) or a labelled dataset.
+def texts_and_labels(data: Any, labels: Sequence[Any] | np.ndarray | None,
+                     loss: str | LossFn = "classifier") -> tuple[list[str], np.ndarray | None]:
+    """Sentences and labels from a list of texts (plus ``labels``), a labelled dataset, or a cloze suite.
 
     Parameters
     ----------
     data
         A list of sentences, or an object with ``texts`` and ``labels`` (a
-        :class:`~bertology.core.data.ProbeDataset`).
+        :class:`~bertology.core.data.ProbeDataset`); for ``loss="cloze"`` a choice suite's
+        name or JSONL file (see :mod:`bertology.core.data.cloze_suites`).
     labels
         Per-text class labels (names or indices) when ``data`` is a list; ``None`` for none.
+    loss
+        The loss the data are for; ``"cloze"`` reads a suite: its templates are the texts
+        and each label is the item's candidates, the correct one first.
 
     Returns
     -------
@@ -74,7 +84,12 @@ def texts_and_labels(data: Any, labels: Sequence[Any] | np.ndarray | None) -> tu
     --------
     >>> texts_and_labels(["a", "b"], [1, 0])
     (['a', 'b'], array([1, 0], dtype=object))
+    >>> texts, labels = texts_and_labels("agreement", None, loss="cloze")
+    >>> texts[0], labels[0]
+    ('The boy [MASK] here.', ('is', 'are'))
     """
+    if loss == "cloze":
+        return _suite_items(data)
     if hasattr(data, "texts") and hasattr(data, "labels"):
         texts, found = list(data.texts), np.asarray(data.labels)
         if labels is None:
@@ -93,6 +108,20 @@ def texts_and_labels(data: Any, labels: Sequence[Any] | np.ndarray | None) -> tu
     return texts, labels
 
 
+def _suite_items(suite: Any) -> tuple[list[str], np.ndarray]:
+    if not isinstance(suite, (str, Path)):
+        raise InputError("loss='cloze' reads a cloze suite: pass its name (e.g. 'agreement') or a JSONL file as the "
+                         "data.")
+    name, kind, items = load_suite(suite)
+    if kind != "choice":
+        raise InputError(f"Suite {name!r} is a bias suite; loss='cloze' contrasts a correct candidate with wrong "
+                         "ones: use a choice suite (agreement, pronoun, telicity, color) or a JSONL file in that "
+                         "schema.")
+    labels = np.empty(len(items), dtype=object)
+    labels[:] = [(item["correct"], *(c for c in item["candidates"] if c != item["correct"])) for item in items]
+    return [item["template"] for item in items], labels
+
+
 class Objective:
     """Per-example losses (and accuracies) of a model on fixed data, under head gates.
 
@@ -101,15 +130,19 @@ class Objective:
     model
         A ``Classifier`` or a LoadedModel with ``head="classifier"`` (``loss="classifier"``),
         a LoadedModel with ``head="mlm"``
-        (``loss="mlm"``), or any LoadedModel / Hugging Face model for a callable loss.
+        (``loss="mlm"`` or ``"cloze"``), or any LoadedModel / Hugging Face model for a callable loss.
     texts
         Sentences.
     loss
-        ``"classifier"``, ``"mlm"`` or a callable ``texts -> (batch,)`` per-example losses
-        that runs the model itself.
+        ``"classifier"``, ``"mlm"``, ``"cloze"`` (a choice suite's contrast: the
+        cross-entropy of the correct candidate among the item's candidates at ``[MASK]``,
+        ``−log(P(good) / Σ_c P(c))``, which for two candidates is
+        ``log(1 + P(bad) / P(good))``; accuracy is the suite's, Goldberg 2019) or a callable
+        ``texts -> (batch,)`` per-example losses that runs the model itself.
     labels
-        Class labels (names or indices) for ``"classifier"``; ``None`` takes the
-        unpruned model's own predictions.
+        Class labels (names or indices) for ``"classifier"``, ``None`` taking the
+        unpruned model's own predictions; for ``"cloze"`` each item's candidates, the
+        correct one first (see :func:`texts_and_labels`).
     batch_size
         Sentences per forward pass.
     mask_prob
@@ -149,9 +182,10 @@ class Objective:
             self._set_targets(labels)
         else:
             if not isinstance(model, LoadedModel) or model.head != "mlm":
-                raise InputError("loss='mlm' needs a model loaded with a masked-LM head: "
+                raise InputError(f"loss={loss!r} needs a model loaded with a masked-LM head: "
                                  "bt.load_model(name, head='mlm').")
-            self.batches = self._mlm_batches(batch_size, mask_prob, seed)
+            self.batches = (self._cloze_batches(batch_size, labels) if loss == "cloze" else
+                            self._mlm_batches(batch_size, mask_prob, seed))
 
     @property
     def device(self) -> torch.device:
@@ -229,6 +263,33 @@ class Objective:
                                  target.to(self.device)))
         return batches
 
+    def _cloze_batches(self, batch_size: int, candidates: np.ndarray) -> list[Batch]:
+        """Templates with the mask token written in, each item's mask position and candidate ids (correct first)."""
+        tokenizer = self.model.tokenizer
+        texts = [MASK_MARKER.sub(tokenizer.mask_token, text) for text in self.texts]
+        corpus = encode_corpus(tokenizer, texts, self.model.max_length)
+        ids = []
+        for index, words in enumerate(candidates):
+            pieces = [tokenizer.encode(" " + word.strip(), add_special_tokens=False) for word in words]
+            several = [word for word, piece in zip(words, pieces) if len(piece) != 1]
+            if several:
+                raise InputError(f"Item {index} ({self.texts[index]!r}): candidates {several} are not one token of "
+                                 f"{self.model.name}'s vocabulary; the cloze loss reads one position: use "
+                                 "single-token candidates.")
+            ids.append([piece[0] for piece in pieces])
+        width = max(len(row) for row in ids)
+        batches = []
+        for rows in length_sorted_batches(corpus.lengths, batch_size):
+            input_ids, mask = pad_sequences([corpus.input_ids[row] for row in rows], tokenizer.pad_token_id)
+            positions = (input_ids == tokenizer.mask_token_id).long().argmax(1)
+            candidate_ids = torch.tensor([ids[row] + [-1] * (width - len(ids[row])) for row in rows])
+            inputs = {"input_ids": input_ids.to(self.device), "attention_mask": mask.long().to(self.device)}
+            if self.model.adapter.uses_token_type_ids:
+                inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
+            batches.append(Batch(rows, inputs, int(mask.sum()), [self.texts[row] for row in rows],
+                                 candidate_ids.to(self.device), positions.to(self.device)))
+        return batches
+
     def run(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Per-example losses ``(batch,)`` and accuracies ``(batch,)`` (``None`` for a callable loss)."""
         if self.kind == "callable":
@@ -242,6 +303,10 @@ class Objective:
             logits = self._logits(batch)
             losses = torch.nn.functional.cross_entropy(logits.float(), batch.targets, reduction="none")
             return losses, (logits.argmax(-1) == batch.targets).float()
+        if self.kind == "cloze":
+            log_probs = mlm_log_probs(self.model, batch.inputs, batch.positions)
+            scores = log_probs.gather(1, batch.targets.clamp(min=0)).masked_fill(batch.targets < 0, -torch.inf)
+            return -torch.log_softmax(scores, dim=1)[:, 0], (scores.argmax(1) == 0).float()
         logits = self.model(**batch.inputs).logits
         chosen = batch.targets != -100
         log_probs = torch.log_softmax(logits[chosen].float(), dim=-1)

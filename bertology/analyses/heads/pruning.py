@@ -22,13 +22,14 @@ def _objective(model: Any, data: Any, labels: Any, loss: str | LossFn, metric: s
     if metric not in ("accuracy", "loss"):
         raise InputError(f"metric={metric!r} must be 'accuracy' or 'loss'.")
     if metric == "accuracy" and callable(loss):
-        raise InputError("metric='accuracy' needs loss='classifier' or 'mlm'; with a callable loss use metric='loss'.")
-    texts, labels = texts_and_labels(data, labels)
+        raise InputError("metric='accuracy' needs loss='classifier', 'mlm' or 'cloze'; with a callable loss use "
+                         "metric='loss'.")
+    texts, labels = texts_and_labels(data, labels, loss)
     return Objective(model, texts, loss, labels, batch_size=batch_size, mask_prob=mask_prob, seed=seed)
 
 
 def prune_heads(model: Any, data: Sequence[str] | Any, order: Any, *, labels: Sequence[Any] | None = None,
-                loss: Literal["classifier", "mlm"] | LossFn = "classifier", metric: Metric = "accuracy",
+                loss: Literal["classifier", "mlm", "cloze"] | LossFn = "classifier", metric: Metric = "accuracy",
                 steps: int = 10, random_orders: int = 5, batch_size: int = 32, mask_prob: float = 0.15,
                 seed: int = 0, progress: bool = True) -> PruningCurve:
     """Score the task as heads are masked, least important first, against random orders.
@@ -114,7 +115,7 @@ def _mask(pairs: Sequence[tuple[int, int]], layers: int, heads: int) -> torch.Te
 
 
 def ablation_scores(model: Any, data: Sequence[str] | Any, *, labels: Sequence[Any] | None = None,
-                    loss: Literal["classifier", "mlm"] | LossFn = "classifier", metric: Metric = "accuracy",
+                    loss: Literal["classifier", "mlm", "cloze"] | LossFn = "classifier", metric: Metric = "accuracy",
                     batch_size: int = 32, mask_prob: float = 0.15, seed: int = 0,
                     progress: bool = True) -> HeadAblation:
     """The metric with each head masked alone (leave-one-out), one pass over the data per head.

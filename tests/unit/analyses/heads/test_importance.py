@@ -130,3 +130,53 @@ def test_a_fine_tuned_classifier_model_equals_its_classifier_wrapper(classifier,
     direct = head_importance(tiny_model("bert", "classifier"), TEXTS, labels=["POSITIVE" if y else "negative"
                                                                              for y in LABELS], progress=False)
     np.testing.assert_allclose(direct.matrix(), wrapped.matrix(), rtol=1e-5)
+
+
+def _suite_contrast(loaded: bt.LoadedModel, texts: list[str], labels) -> torch.Tensor:
+    """−log softmax over each item's candidates of the correct one, from the full-vocabulary logits of one padded batch."""
+    tokenizer = loaded.tokenizer
+    batch = tokenizer([t.replace("[MASK]", tokenizer.mask_token) for t in texts], return_tensors="pt", padding=True)
+    rows, positions = (batch["input_ids"] == tokenizer.mask_token_id).nonzero(as_tuple=True)
+    log_probs = torch.log_softmax(loaded.model(**batch).logits[rows, positions].float(), dim=-1)
+    losses = []
+    for row, words in enumerate(labels):
+        ids = [tokenizer.encode(" " + word, add_special_tokens=False)[0] for word in words]
+        losses.append(-torch.log_softmax(log_probs[row, ids], dim=0)[0])
+    return torch.stack(losses)
+
+
+def test_cloze_loss_is_the_suites_contrast_and_its_accuracy(context_mlm):
+    from bertology.analyses.cloze import run_suite
+    from bertology.analyses.heads import texts_and_labels
+
+    mlm = context_mlm("bert")
+    texts, labels = texts_and_labels("agreement", None, loss="cloze")
+    objective = Objective(mlm, texts, "cloze", labels, batch_size=7)
+    with torch.inference_mode():
+        runs = [objective.run(batch) for batch in objective.batches]
+        losses = torch.cat([loss for loss, _ in runs])[np.argsort(np.concatenate([b.rows for b in objective.batches]))]
+        expected = _suite_contrast(mlm, texts, labels)
+    torch.testing.assert_close(losses, expected, rtol=1e-4, atol=1e-5)
+    assert losses.std() > 0.1
+    accuracy = float(torch.cat([hit for _, hit in runs]).mean())
+    assert accuracy == pytest.approx(run_suite(mlm, "agreement", progress=False).items["accuracy"].mean())
+
+
+def test_cloze_importance_equals_the_same_contrast_as_a_callable(context_mlm):
+    mlm = context_mlm("bert")
+    built_in = head_importance(mlm, "agreement", loss="cloze", normalize_layers=False, progress=False)
+    from bertology.analyses.heads import texts_and_labels
+
+    texts, labels = texts_and_labels("agreement", None, loss="cloze")
+    by_text = dict(zip(texts, labels))
+    callable_ = head_importance(mlm, texts, loss=lambda batch: _suite_contrast(mlm, batch, [by_text[t] for t in batch]),
+                                normalize_layers=False, progress=False)
+    np.testing.assert_allclose(built_in.matrix("raw") * built_in.meta["n_tokens"],
+                               callable_.matrix("raw") * callable_.meta["n_tokens"], rtol=1e-3, atol=1e-6)
+
+
+def test_cloze_loss_needs_a_choice_suite_and_an_mlm(context_mlm, tiny_model):
+    with pytest.raises(InputError, match="bias suite"):
+        head_importance(context_mlm("bert"), "gender-occupation", loss="cloze", progress=False)
+    with pytest.raises(InputError, match="masked-LM head"):
+        head_importance(tiny_model("bert"), "agreement", loss="cloze", progress=False)
