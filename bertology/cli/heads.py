@@ -16,8 +16,11 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
                                                "least important first against random orders, and optionally "
                                                "leave-one-out head ablation.")
     options.add_model(parser, what="model with a classification head (--loss classifier) or an MLM head")
-    parser.add_argument("--loss", default="classifier", choices=("classifier", "mlm"),
-                        help="classifier cross-entropy on the labels, or the masked-LM loss (default classifier)")
+    parser.add_argument("--loss", default="classifier", choices=("classifier", "mlm", "cloze"),
+                        help="classifier cross-entropy on the labels, the masked-LM loss, or a cloze suite's "
+                             "good-vs-bad contrast (default classifier)")
+    parser.add_argument("--suite", default="agreement",
+                        help="choice suite name or JSONL file for --loss cloze (default agreement)")
     parser.add_argument("--dataset", default="sst2", choices=DATASETS, help="labelled data (default sst2)")
     options.add_input(parser, "the dataset's file (sst2, table); default the shipped SST-2 sample", required=False)
     options.add_out(parser)
@@ -42,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
 def _run(args: argparse.Namespace) -> None:
     from bertology.analyses.heads.task import heads_task
 
-    results = heads_task(args.model, args.out, loss=args.loss, dataset=args.dataset, input=args.input,
+    results = heads_task(args.model, args.out, loss=args.loss, suite=args.suite, dataset=args.dataset, input=args.input,
                          text_column=args.text_column, label_column=args.label_column,
                          max_sentences=args.max_sentences, per=args.per, normalize_global=args.normalize_global,
                          metric=args.metric, steps=args.steps, random_orders=args.random_orders,

@@ -63,7 +63,8 @@ def texts_and_labels(data: Any, labels: Sequence[Any] | np.ndarray | None,
     data
         A list of sentences, or an object with ``texts`` and ``labels`` (a
         :class:`~bertology.core.data.ProbeDataset`); for ``loss="cloze"`` a choice suite's
-        name or JSONL file (see :mod:`bertology.core.data.cloze_suites`).
+        name or JSONL file (see :mod:`bertology.core.data.cloze_suites`), or its templates
+        with ``labels``.
     labels
         Per-text class labels (names or indices) when ``data`` is a list; ``None`` for none.
     loss
@@ -88,7 +89,7 @@ def texts_and_labels(data: Any, labels: Sequence[Any] | np.ndarray | None,
     >>> texts[0], labels[0]
     ('The boy [MASK] here.', ('is', 'are'))
     """
-    if loss == "cloze":
+    if loss == "cloze" and isinstance(data, (str, Path)):
         return _suite_items(data)
     if hasattr(data, "texts") and hasattr(data, "labels"):
         texts, found = list(data.texts), np.asarray(data.labels)
@@ -102,23 +103,27 @@ def texts_and_labels(data: Any, labels: Sequence[Any] | np.ndarray | None,
         raise InputError("Head importance needs a non-empty list of non-empty sentences.")
     if labels is None:
         return texts, None
-    labels = np.asarray(list(labels), dtype=object)
+    labels = _object_array(labels)
     if len(labels) != len(texts):
         raise InputError(f"Got {len(labels)} labels for {len(texts)} sentences: give one label per sentence.")
     return texts, labels
 
 
-def _suite_items(suite: Any) -> tuple[list[str], np.ndarray]:
-    if not isinstance(suite, (str, Path)):
-        raise InputError("loss='cloze' reads a cloze suite: pass its name (e.g. 'agreement') or a JSONL file as the "
-                         "data.")
+def _object_array(values: Sequence[Any]) -> np.ndarray:
+    """A 1-d object array of ``values`` (tuples stay elements, not rows)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = list(values)
+    return array
+
+
+def _suite_items(suite: str | Path) -> tuple[list[str], np.ndarray]:
     name, kind, items = load_suite(suite)
     if kind != "choice":
         raise InputError(f"Suite {name!r} is a bias suite; loss='cloze' contrasts a correct candidate with wrong "
                          "ones: use a choice suite (agreement, pronoun, telicity, color) or a JSONL file in that "
                          "schema.")
-    labels = np.empty(len(items), dtype=object)
-    labels[:] = [(item["correct"], *(c for c in item["candidates"] if c != item["correct"])) for item in items]
+    labels = _object_array([(item["correct"], *(c for c in item["candidates"] if c != item["correct"]))
+                            for item in items])
     return [item["template"] for item in items], labels
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bertology.analyses.heads.importance import head_importance
+from bertology.analyses.heads.objective import texts_and_labels
 from bertology.analyses.heads.pruning import ablation_scores, prune_heads
 from bertology.analyses.heads.result import HeadAblation, HeadImportance, PruningCurve
 from bertology.core.data.loaders import load_dataset
@@ -15,7 +16,7 @@ from bertology.core.paths import check_output
 from bertology.core.viz.style import save_figure
 
 IMPORTANCE_DIR, PRUNING_DIR, ABLATION_DIR = "importance", "pruning", "ablation"
-TASK_LOSSES = ("classifier", "mlm")
+TASK_LOSSES = ("classifier", "mlm", "cloze")
 
 
 def check_heads_arguments(loss: str, metric: str, per: str, steps: int, random_orders: int, batch_size: int,
@@ -31,7 +32,7 @@ def check_heads_arguments(loss: str, metric: str, per: str, steps: int, random_o
     """
     if loss not in TASK_LOSSES:
         raise InputError(f"loss={loss!r} is not a heads task loss: use 'classifier' (a model with a "
-                         "sequence-classification head) or 'mlm' (a masked-LM head).")
+                         "sequence-classification head), 'mlm' or 'cloze' (a masked-LM head).")
     if metric not in ("accuracy", "loss"):
         raise InputError(f"metric={metric!r} must be 'accuracy' or 'loss'.")
     if per not in ("example", "token"):
@@ -45,9 +46,11 @@ def check_heads_arguments(loss: str, metric: str, per: str, steps: int, random_o
         raise InputError(f"max_sentences={max_sentences} must be at least 1 (or None for all).")
 
 
-def heads_task(model: str | LoadedModel, out: str | Path, *, loss: Literal["classifier", "mlm"] = "classifier",
-               dataset: str = "sst2", input: str | Path | None = None, text_column: str = "sentence",
-               label_column: str = "label", max_sentences: int | None = None, per: Literal["example", "token"] = "example",
+def heads_task(model: str | LoadedModel, out: str | Path, *,
+               loss: Literal["classifier", "mlm", "cloze"] = "classifier",
+               suite: str | Path = "agreement", dataset: str = "sst2", input: str | Path | None = None,
+               text_column: str = "sentence", label_column: str = "label", max_sentences: int | None = None,
+               per: Literal["example", "token"] = "example",
                normalize_global: bool = False, metric: Literal["accuracy", "loss"] = "accuracy", steps: int = 10,
                random_orders: int = 5, leave_one_out: bool = False, batch_size: int = 32, mask_prob: float = 0.15,
                seed: int = 0, device: str | None = None, figures: bool = True,
@@ -57,7 +60,8 @@ def heads_task(model: str | LoadedModel, out: str | Path, *, loss: Literal["clas
     Data are validated and ``out`` checked before the model loads. ``loss="classifier"``
     needs a model with a sequence-classification head (loaded with ``head="classifier"``)
     and uses the dataset's labels; ``loss="mlm"`` a masked-LM head (the labels are not
-    used). For a probe on a frozen encoder, call :func:`head_importance` and
+    used); ``loss="cloze"`` a masked-LM head and a choice ``suite`` instead of the dataset.
+    For a probe on a frozen encoder, call :func:`head_importance` and
     :func:`prune_heads` with a ``Classifier``.
 
     Parameters
@@ -68,7 +72,9 @@ def heads_task(model: str | LoadedModel, out: str | Path, *, loss: Literal["clas
         Directory: ``importance/``, ``pruning/``, ``ablation/`` (with ``leave_one_out``) and
         ``figures/``.
     loss
-        ``"classifier"`` or ``"mlm"``.
+        ``"classifier"``, ``"mlm"`` or ``"cloze"`` (see :func:`head_importance`).
+    suite
+        For ``loss="cloze"``: a choice suite's name or JSONL file.
     dataset, input, text_column, label_column
         The labelled data (see :func:`~bertology.core.data.load_dataset`); default the
         shipped SST-2 sample.
@@ -99,24 +105,30 @@ def heads_task(model: str | LoadedModel, out: str | Path, *, loss: Literal["clas
     ['importance', 'pruning']
     """
     check_heads_arguments(loss, metric, per, steps, random_orders, batch_size, mask_prob, max_sentences)
-    data = load_dataset(dataset, data=input, text_column=text_column, label_column=label_column)
+    if loss == "cloze":
+        texts, labels = texts_and_labels(suite, None, loss)
+    else:
+        data = load_dataset(dataset, data=input, text_column=text_column, label_column=label_column)
+        texts = data.texts
+        labels = [data.label_names[i] for i in data.labels] if loss == "classifier" else None
     if max_sentences is not None:
-        data = data.subset(list(range(min(max_sentences, len(data)))))
-    labels = [data.label_names[i] for i in data.labels] if loss == "classifier" else None
+        texts = texts[:max_sentences]
+        labels = None if labels is None else labels[:max_sentences]
     out = check_output(out)
-    loaded = model if isinstance(model, LoadedModel) else load_model(model, head=loss, device=device)
-    if loaded.head != loss:
-        raise InputError(f"loss={loss!r} needs a model loaded with head={loss!r}, got head={loaded.head!r}.")
+    head = "classifier" if loss == "classifier" else "mlm"
+    loaded = model if isinstance(model, LoadedModel) else load_model(model, head=head, device=device)
+    if loaded.head != head:
+        raise InputError(f"loss={loss!r} needs a model loaded with head={head!r}, got head={loaded.head!r}.")
     common = dict(loss=loss, batch_size=batch_size, mask_prob=mask_prob, seed=seed, progress=progress)
-    importance = head_importance(loaded, data.texts, labels=labels, per=per, normalize_global=normalize_global,
+    importance = head_importance(loaded, texts, labels=labels, per=per, normalize_global=normalize_global,
                                  **common)
     importance.save(out / IMPORTANCE_DIR)
-    curve = prune_heads(loaded, data.texts, importance, labels=labels, metric=metric, steps=steps,
+    curve = prune_heads(loaded, texts, importance, labels=labels, metric=metric, steps=steps,
                         random_orders=random_orders, **common)
     curve.save(out / PRUNING_DIR)
     results: dict[str, Any] = {"importance": importance, "pruning": curve}
     if leave_one_out:
-        ablation = ablation_scores(loaded, data.texts, labels=labels, metric=metric, **common)
+        ablation = ablation_scores(loaded, texts, labels=labels, metric=metric, **common)
         ablation.save(out / ABLATION_DIR)
         results["ablation"] = ablation
     if figures:

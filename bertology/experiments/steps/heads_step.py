@@ -15,6 +15,7 @@ from bertology.experiments.registry import StepContext, StepSpec, register_step
 
 DEFAULTS = {
     "loss": "classifier",
+    "suite": "agreement",
     "dataset": "sst2",
     "input": "",
     "text_column": "sentence",
@@ -55,7 +56,8 @@ def validate(params: Mapping[str, Any]) -> None:
 def run(ctx: StepContext) -> None:
     """Compute importance, the pruning curve and (optionally) leave-one-out scores with :func:`heads_task`."""
     params = ctx.params
-    heads_task(ctx.get_model(head=params["loss"]), ctx.out, loss=params["loss"], dataset=params["dataset"],
+    heads_task(ctx.get_model(head="classifier" if params["loss"] == "classifier" else "mlm"), ctx.out,
+               loss=params["loss"], suite=params["suite"], dataset=params["dataset"],
                input=resolve_data_path(params["input"], ctx.data_root) if params["input"] else None,
                text_column=params["text_column"], label_column=params["label_column"],
                max_sentences=int(params["max_sentences"]) or None, per=params["per"],

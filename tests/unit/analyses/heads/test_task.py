@@ -40,3 +40,14 @@ def test_task_with_the_mlm_loss(tiny_model_dir, tmp_path):
 def test_step_validation(change, message):
     with pytest.raises(InputError, match=message):
         validate({**DEFAULTS, **change})
+
+
+def test_task_with_the_cloze_loss_equals_head_importance_on_the_suite(context_mlm, tmp_path):
+    import numpy as np
+
+    mlm = context_mlm("bert")
+    results = heads_task(mlm, tmp_path, loss="cloze", suite="agreement", steps=2, random_orders=1, figures=False,
+                         progress=False)
+    direct = bt.head_importance(mlm, "agreement", loss="cloze", progress=False)
+    np.testing.assert_allclose(results["importance"].matrix(), direct.matrix(), rtol=1e-5)
+    assert bt.analyses.heads.HeadImportance.load(tmp_path / "importance").meta["loss"] == "cloze"
