@@ -15,6 +15,8 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
     options.add_model(parser)
     parser.add_argument("--text", required=True, help="the sentence (first sentence of a pair)")
     parser.add_argument("--text-b", default=None, help="second sentence of a pair")
+    parser.add_argument("--view", default="head", choices=("head", "neuron"),
+                        help="head: every layer and head (default); neuron: query x key breakdown of one head")
     options.add_out(parser, "HTML file to write")
     options.add_device(parser)
     parser.set_defaults(handler=_run)
@@ -23,5 +25,5 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
 def _run(args: argparse.Namespace) -> None:
     from bertology.analyses.attention.task import head_view_task
 
-    head_view_task(args.model, args.text, args.out, text_b=args.text_b, device=args.device)
+    head_view_task(args.model, args.text, args.out, text_b=args.text_b, view=args.view, device=args.device)
     print(f"wrote {args.out}")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import bertology as bt
-from bertology.analyses.attention.head_view import page
+from bertology.analyses.attention.head_view import page, word_attention
 
 pytestmark = pytest.mark.browser
 
@@ -62,6 +62,7 @@ class DevTools:
         self._next_id = 0
         self._buffer = b""
         self.session: str | None = None
+        self.events: list[dict] = []
 
     def send(self, method: str, params: dict | None = None, session: bool = True) -> dict:
         self._next_id += 1
@@ -77,6 +78,8 @@ class DevTools:
                 self._buffer += chunk
             raw, self._buffer = self._buffer.split(b"\0", 1)
             reply = json.loads(raw)
+            if "method" in reply:
+                self.events.append(reply)
             if reply.get("id") == self._next_id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
@@ -87,6 +90,8 @@ class DevTools:
         self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True},
                                  session=False)["sessionId"]
         self.send("Page.enable")
+        self.send("Runtime.enable")
+        self.send("Log.enable")
         self.send("Page.navigate", {"url": url})
         for _ in range(100):
             if self.evaluate("document.readyState") == "complete":
@@ -99,6 +104,13 @@ class DevTools:
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def errors(self) -> list[dict]:
+        """Uncaught exceptions, console errors and error log entries seen so far."""
+        return [event for event in self.events
+                if event["method"] == "Runtime.exceptionThrown"
+                or (event["method"] == "Runtime.consoleAPICalled" and event["params"]["type"] in ("error", "assert"))
+                or (event["method"] == "Log.entryAdded" and event["params"]["entry"]["level"] == "error")]
 
     def screenshot(self, path: Path) -> Path:
         path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"]))
@@ -184,8 +196,70 @@ def test_layer_select_hover_and_two_views_in_a_live_browser(tmp_path, minilm, vi
         keys = browser.evaluate(f"Array.from({first}.querySelectorAll('line')).map(l => +l.dataset.k)")
         segments = view.attention.segments
         assert keys and all(segments[k] == 1 for k in keys)
+        assert browser.errors() == []
         shot = browser.screenshot(tmp_path / "live.png")
         assert shot.stat().st_size > 10_000
         _keep(shot)
+    finally:
+        browser.close()
+
+
+@needs_chromium
+def test_word_level_toggle_in_a_live_browser(tmp_path, minilm):
+    view = bt.head_view(minilm, "The unaffable banker closed it.")
+    path = view.save_html(tmp_path / "words.html")
+    browser = DevTools(tmp_path)
+    try:
+        browser.open(path.as_uri())
+        root = "document.querySelector('.bt-head-view')"
+        visible = f"Array.from({root}.querySelectorAll('.bt-hv-left .bt-hv-token')).filter(t => t.offsetParent)"
+        assert browser.evaluate(f"{visible}.length") == len(view.labels)
+        browser.evaluate(f"(() => {{ const box = {root}.querySelector('input.bt-hv-words'); box.checked = true;"
+                         "box.dispatchEvent(new Event('change')); })()")
+        assert browser.evaluate(f"{root}.dataset.level") == "word"
+        assert browser.evaluate(f"{visible}.map(t => t.textContent)") == view.word_labels
+        word = view.word_labels.index("unaffable")
+        browser.evaluate(f"{visible}[{word}].dispatchEvent(new MouseEvent('mouseenter'))")
+        assert browser.evaluate(f"{root}.dataset.hover") == f"left:{word}"
+        lines = browser.evaluate(f"Array.from({root}.querySelectorAll('line'))"
+                                 ".map(l => [+l.dataset.head, +l.dataset.q, +l.dataset.k, +l.dataset.weight])")
+        expected = word_attention(view.attention.patterns[0], view.words)
+        assert lines and {q for _, q, _, _ in lines} == {word}
+        for head, q, k, weight in lines:
+            assert weight == pytest.approx(expected[head, q, k], abs=1e-4)
+        assert browser.errors() == []
+        _keep(browser.screenshot(tmp_path / "words.png"))
+    finally:
+        browser.close()
+
+
+@needs_chromium
+def test_neuron_view_loads_without_errors_and_sums_the_products(tmp_path, minilm):
+    view = bt.head_view(minilm, ("The bank <b>is</b> open?", "No."), view="neuron")
+    path = view.save_html(tmp_path / "neuron.html")
+    browser = DevTools(tmp_path)
+    try:
+        browser.open(path.as_uri() + "#layer=2&head=3&query=1")
+        root = "document.querySelector('.bt-neuron-view')"
+        assert browser.evaluate(f"[{root}.dataset.layer, {root}.dataset.head, {root}.dataset.query]") == ["2", "3", "1"]
+        np.testing.assert_allclose(json.loads(browser.evaluate(f"{root}.dataset.scores")), view.scores()[2, 3, 1],
+                                   atol=1e-3)
+        rows = browser.evaluate(f"Array.from({root}.querySelectorAll('tr.bt-nv-key-row'))"
+                                ".map(r => [r.querySelector('th').textContent, +r.querySelector('.bt-nv-weight')"
+                                ".textContent, +r.querySelector('.bt-nv-model').textContent])")
+        assert [label for label, *_ in rows] == view.labels
+        for _, softmax, model_weight in rows:
+            assert softmax == pytest.approx(model_weight, abs=2e-3)
+        cells = browser.evaluate(f"{root}.querySelectorAll('tr.bt-nv-key-row')[0].querySelectorAll('.bt-nv-cell').length")
+        assert cells == 2 * view.queries.shape[-1]
+        browser.evaluate(f"(() => {{ const s = {root}.querySelector('select.bt-nv-layer'); s.value = '5';"
+                         "s.dispatchEvent(new Event('change')); })()")
+        browser.evaluate(f"{root}.querySelectorAll('tr.bt-nv-key-row')[4].querySelector('th').click()")
+        assert browser.evaluate(f"[{root}.dataset.layer, {root}.dataset.query]") == ["5", "4"]
+        np.testing.assert_allclose(json.loads(browser.evaluate(f"{root}.dataset.scores")), view.scores()[5, 3, 4],
+                                   atol=1e-3)
+        assert browser.evaluate("document.querySelectorAll('b').length") == 0
+        assert browser.errors() == []
+        _keep(browser.screenshot(tmp_path / "neuron.png"))
     finally:
         browser.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bertology.analyses.attention.head_view import HeadView
+from bertology.analyses.attention.head_view import HeadView, NeuronView
 from bertology.analyses.attention.rollout import AttentionMaps, rollout
 from bertology.analyses.attention.sentence import SentenceAttention
 from bertology.analyses.attention.stats import STATISTICS, AttentionStats
@@ -20,4 +20,6 @@ def examples() -> list[Result]:
                            model={"name": "toy", "num_layers": 2, "num_heads": 3}, average="token")
     return [stats, attention, AttentionMaps(tokens, rollout(patterns), "rollout"),
             AttentionMaps(tokens, attention.head_mean().astype(np.float64), "mean"),
-            HeadView(attention, ["[CLS]", "the", "bank", "[SEP]", "yes", "[SEP]"])]
+            HeadView(attention, ["[CLS]", "the", "bank", "[SEP]", "yes", "[SEP]"]),
+            HeadView(attention, tokens, [0, 1, 1, 2, 3, 4], ["[CLS]", "thebank", "[SEP]", "yes", "[SEP]"]),
+            NeuronView(attention, tokens, rng.normal(size=(2, 3, 6, 4)), rng.normal(size=(2, 3, 6, 4)), 0.5, "note")]

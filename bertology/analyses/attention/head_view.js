@@ -5,12 +5,29 @@
   var svg = root.querySelector("svg.bt-hv-lines");
   var layerSelect = root.querySelector("select.bt-hv-layer");
   var filterSelect = root.querySelector("select.bt-hv-filter");
+  var wordsBox = root.querySelector("input.bt-hv-words");
   var headButtons = Array.prototype.slice.call(root.querySelectorAll(".bt-hv-head"));
-  var left = Array.prototype.slice.call(root.querySelectorAll(".bt-hv-left .bt-hv-token"));
-  var right = Array.prototype.slice.call(root.querySelectorAll(".bt-hv-right .bt-hv-token"));
+  function cells(selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
+  var columns = {
+    token: { left: cells(".bt-hv-left .bt-hv-token:not(.bt-hv-word)"),
+             right: cells(".bt-hv-right .bt-hv-token:not(.bt-hv-word)"),
+             attention: data.attention, segments: data.segments },
+    word: { left: cells(".bt-hv-left .bt-hv-word"), right: cells(".bt-hv-right .bt-hv-word"),
+            attention: data.word_attention, segments: data.word_segments }
+  };
+  var left, right, n, segments, attention;
   var ROW = 20, WIDTH = 200, MIN_WEIGHT = 0.01, SVGNS = "http://www.w3.org/2000/svg";
-  var n = data.tokens.length;
-  var state = { layer: 0, heads: data.heads.map(function (_, h) { return h; }), hover: null, filter: "all" };
+  var state = { layer: 0, heads: data.heads.map(function (_, h) { return h; }), hover: null, filter: "all",
+                level: "token" };
+
+  function useLevel(level) {
+    var c = columns[level];
+    state.level = level; state.hover = null;
+    left = c.left; right = c.right; n = left.length; segments = c.segments; attention = c.attention;
+    root.classList.toggle("bt-hv-wordlevel", level === "word");
+    svg.setAttribute("height", n * ROW); svg.setAttribute("viewBox", "0 0 " + WIDTH + " " + n * ROW);
+    root.setAttribute("data-level", level);
+  }
 
   function color(head) { return "hsl(" + Math.round(head * 360 / data.heads.length) + ", 70%, 42%)"; }
 
@@ -26,14 +43,14 @@
   }
 
   function allowed(q, k) {
-    if (state.filter === "ab") { return data.segments[q] === 0 && data.segments[k] === 1; }
-    if (state.filter === "ba") { return data.segments[q] === 1 && data.segments[k] === 0; }
+    if (state.filter === "ab") { return segments[q] === 0 && segments[k] === 1; }
+    if (state.filter === "ba") { return segments[q] === 1 && segments[k] === 0; }
     return true;
   }
 
   function render() {
     while (svg.firstChild) { svg.removeChild(svg.firstChild); }
-    var matrices = data.attention[state.layer];
+    var matrices = attention[state.layer];
     var keyWeight = new Array(n).fill(0), queryWeight = new Array(n).fill(0);
     state.heads.forEach(function (h) {
       var m = matrices[h];
@@ -88,14 +105,20 @@
   if (filterSelect) {
     filterSelect.addEventListener("change", function () { state.filter = filterSelect.value; render(); });
   }
-  [["left", left], ["right", right]].forEach(function (pair) {
-    pair[1].forEach(function (el, i) {
-      var enter = function () { state.hover = { side: pair[0], index: i }; render(); };
-      var leave = function () { state.hover = null; render(); };
-      el.addEventListener("mouseenter", enter); el.addEventListener("focus", enter);
-      el.addEventListener("mouseleave", leave); el.addEventListener("blur", leave);
+  if (wordsBox) {
+    wordsBox.addEventListener("change", function () { useLevel(wordsBox.checked ? "word" : "token"); render(); });
+  }
+  ["token", "word"].forEach(function (level) {
+    [["left", columns[level].left], ["right", columns[level].right]].forEach(function (pair) {
+      pair[1].forEach(function (el, i) {
+        var enter = function () { state.hover = { side: pair[0], index: i }; render(); };
+        var leave = function () { state.hover = null; render(); };
+        el.addEventListener("mouseenter", enter); el.addEventListener("focus", enter);
+        el.addEventListener("mouseleave", leave); el.addEventListener("blur", leave);
+      });
     });
   });
+  useLevel("token");
   window.addEventListener("hashchange", function () { readHash(); render(); });
   readHash();
   render();

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bertology.analyses.attention.head_view import HeadView, head_view
+from bertology.analyses.attention.head_view import VIEWS, HeadView, NeuronView, head_view
 from bertology.analyses.attention.rollout import AttentionMaps, rollout
 from bertology.analyses.attention.sentence import SentenceAttention
 from bertology.analyses.attention.stats import AttentionStats, attention_stats, check_average
@@ -162,8 +162,8 @@ def save_attention_figures(out: str | Path) -> list[Path]:
 
 
 def head_view_task(model: str | LoadedModel, text: str, out: str | Path, *, text_b: str | None = None,
-                   device: str | None = None) -> HeadView:
-    """Write the interactive head view of a sentence or pair to one self-contained HTML file.
+                   view: str = "head", device: str | None = None) -> HeadView | NeuronView:
+    """Write the interactive head view (or neuron view) of a sentence or pair to one self-contained HTML file.
 
     Parameters
     ----------
@@ -175,19 +175,22 @@ def head_view_task(model: str | LoadedModel, text: str, out: str | Path, *, text
         The HTML file to write.
     text_b
         The second sentence of a pair.
+    view
+        ``"head"`` (every layer and head, with a word-level toggle) or ``"neuron"`` (the
+        query · key breakdown of a chosen layer, head and query token, as bertviz's neuron view).
     device
         Device for a model given by name.
 
     Returns
     -------
-    HeadView
+    HeadView or NeuronView
         The view written to ``out``.
 
     Raises
     ------
     InputError
-        An empty ``text`` or ``text_b``, or an ``out`` that is a directory or cannot be
-        written; both before the model loads.
+        An empty ``text`` or ``text_b``, an unknown ``view``, or an ``out`` that is a
+        directory or cannot be written; all before the model loads.
 
     Examples
     --------
@@ -197,7 +200,9 @@ def head_view_task(model: str | LoadedModel, text: str, out: str | Path, *, text
     (True, True)
     """
     _check_text(text, "text", text_b)
+    if view not in VIEWS:
+        raise InputError(f"view={view!r}: choose one of {', '.join(VIEWS)}.")
     path = check_output(out, kind="file")
-    view = head_view(_model(model, device), text if text_b is None else (text, text_b))
-    view.save_html(path)
-    return view
+    result = head_view(_model(model, device), text if text_b is None else (text, text_b), view=view)
+    result.save_html(path)
+    return result

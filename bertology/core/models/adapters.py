@@ -53,6 +53,13 @@ class Adapter:
         ``True`` where one module object serves several layers (ALBERT).
     uses_token_type_ids
         Whether the model takes ``token_type_ids``.
+    query_path, key_path
+        Paths, relative to a layer, of the query and key projections (their outputs,
+        split by head, are each head's query and key vectors).
+    scores
+        How the model turns queries and keys into pre-softmax scores: ``"scaled_dot"``
+        (``q·k/√d_head``) or ``"disentangled"`` (DeBERTa: content-to-content ``q·k`` scaled by
+        ``√(d_head·(1 + len(pos_att_type)))`` plus content-to-position and position-to-content terms).
 
     Examples
     --------
@@ -69,6 +76,9 @@ class Adapter:
     attention_kwargs: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     shared_layers: bool = False
     uses_token_type_ids: bool = True
+    query_path: str = "attention.self.query"
+    key_path: str = "attention.self.key"
+    scores: str = "scaled_dot"
 
     def layer_modules(self, model: nn.Module) -> list[nn.Module]:
         """The module that runs as layer ``i``, for every ``i`` (shared modules repeat).
@@ -122,6 +132,9 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
         "deberta-v2", **_BERT_LIKE,
         attention_kwargs=MappingProxyType({"output_attentions": True}),
         uses_token_type_ids=False,
+        query_path="attention.self.query_proj",
+        key_path="attention.self.key_proj",
+        scores="disentangled",
     ),
     "distilbert": Adapter(
         "distilbert",
@@ -130,6 +143,8 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
         mlp_out_path="ffn.lin2",
         attn_output_path="attention.out_lin",
         uses_token_type_ids=False,
+        query_path="attention.q_lin",
+        key_path="attention.k_lin",
     ),
     "albert": Adapter(
         "albert",
@@ -138,6 +153,8 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
         mlp_out_path="ffn_output",
         attn_output_path="attention.dense",
         shared_layers=True,
+        query_path="attention.query",
+        key_path="attention.key",
     ),
 })
 

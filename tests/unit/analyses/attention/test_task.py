@@ -135,3 +135,16 @@ def test_head_view_task_checks_the_output_file_before_the_model_loads(tmp_path, 
         head_view_task("some-model", "the bank", tmp_path)
     with pytest.raises(InputError, match="output file is empty"):
         head_view_task("some-model", "the bank", "")
+
+
+def test_head_view_task_writes_the_neuron_view(tiny_model, tmp_path):
+    from bertology.analyses.attention.head_view import NeuronView
+    from bertology.analyses.attention.task import head_view_task
+
+    model = tiny_model("bert")
+    view = head_view_task(model, "the bank is closed", tmp_path / "neuron.html", view="neuron")
+    assert isinstance(view, NeuronView)
+    direct = bt.head_view(model, "the bank is closed", view="neuron")
+    html = (tmp_path / "neuron.html").read_text()
+    assert "bank" in html and "closed" in html
+    np.testing.assert_allclose(view.scores(), direct.scores())
