@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from bertology.analyses.attribution.names import ALIASES, METHOD_NAMES
 from bertology.cli import options
+
+METHOD_CHOICES = (*ALIASES, *METHOD_NAMES)
 
 
 def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -26,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
     options.add_input(parser, "TXT (one sentence a line), TSV, CSV or JSONL")
     parser.add_argument("--text-column", default=None, help="column with the sentence (default sentence/text)")
     parser.add_argument("--limit", type=options.positive_int, default=None, help="attribute the first N sentences")
-    parser.add_argument("--method", default="ig,lime", help="comma-separated: ig, lime (default both)")
+    parser.add_argument("--method", default="ig,lime", type=options.choice_list(METHOD_CHOICES),
+                        help=f"comma-separated: {', '.join(METHOD_CHOICES)} (default ig,lime)")
     parser.add_argument("--target", default=None, help="label to explain (default: each sentence's prediction)")
     parser.add_argument("--n-steps", type=options.positive_int, default=50, help="integrated-gradients steps")
     parser.add_argument("--baseline", default="pad", choices=("pad", "mask", "unk"), help="IG baseline token")
@@ -42,8 +46,7 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
 def _run(args: argparse.Namespace) -> None:
     from bertology.analyses.attribution.task import attribute_task
 
-    methods = [m.strip() for m in args.method.split(",") if m.strip()]
-    scores = attribute_task(args.model, args.input, args.out, methods=methods, probe=args.probe,
+    scores = attribute_task(args.model, args.input, args.out, methods=args.method, probe=args.probe,
                             probe_data=args.probe_data, layer=args.layer, target=args.target, n_steps=args.n_steps,
                             baseline=args.baseline, num_samples=args.num_samples, seed=args.seed,
                             removal=args.removal, text_column=args.text_column, limit=args.limit,

@@ -1,4 +1,4 @@
-"""Attribution: integrated gradients (captum) and LIME on encoder classifiers, with ERASER faithfulness."""
+"""Attribution: gradient and perturbation methods (captum, LIME) on encoder classifiers, with ERASER faithfulness."""
 
 import lazy_loader
 
@@ -9,6 +9,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         'classifier': ['Classifier'],
         'records': ['attribute_texts', 'load_attributions'],
         'faithfulness': ['FaithfulnessResult', 'faithfulness'],
+        'methods': ['Method', 'get_method'],
+        'plausibility': ['HumanRationale', 'PlausibilityResult', 'load_eraser', 'plausibility'],
         'result': ['AttributionResult'],
         'task': ['attribute_task', 'save_attribution_figures'],
     },

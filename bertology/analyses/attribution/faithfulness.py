@@ -28,6 +28,8 @@ SCORES_FILE = "faithfulness.csv"
 AGREEMENT_FILE = "rank_agreement.csv"
 META_FILE = "faithfulness.json"
 AGREEMENT_COLUMNS = ["item", "method_a", "method_b", "spearman", "kendall"]
+MARKERS = ("o", "s", "^")
+LINESTYLES = ("-", "--", ":")
 
 
 @dataclass
@@ -121,22 +123,27 @@ class FaithfulnessResult(Result):
         >>> len(f.plot().axes)
         2
         """
-        fig, axes = new_figure("page", height=2.6, ncols=2)
+        methods = sorted(self.scores["method"].unique())
+        legend_rows = math.ceil(len(methods) / 2)
+        fig, axes = new_figure("page", height=2.0 + 0.13 * legend_rows, ncols=2)
         means = self.scores.groupby(["method", "bin"])[["comprehensiveness", "sufficiency"]]
         table, spread = means.mean(), means.sem()
         summary = self.summary().set_index("method")
         for ax, metric, better in zip(axes, ("comprehensiveness", "sufficiency"), ("higher", "lower")):
-            for colour, method in zip(PALETTE, sorted(self.scores["method"].unique())):
+            for position, method in enumerate(methods):
                 rows = table.loc[method]
                 err = spread.loc[method][metric].fillna(0.0)
-                ax.errorbar(rows.index, rows[metric], yerr=err, marker="o", color=colour, capsize=2,
+                ax.errorbar(rows.index, rows[metric], yerr=err, marker=MARKERS[position // len(PALETTE) % len(MARKERS)],
+                            color=PALETTE[position % len(PALETTE)], capsize=2,
+                            linestyle=LINESTYLES[position // len(PALETTE) % len(LINESTYLES)],
                             label=f"{method} (AOPC {summary.loc[method, f'aopc_{metric}']:.3g})")
             ax.set_xscale("log")
             ax.set_xticks(BINS, [f"{b}%" for b in BINS])
             ax.axhline(0, color="0.6", linewidth=0.6)
             ax.set_xlabel(f"top-k words {'removed' if metric == 'comprehensiveness' else 'kept'}")
             ax.set_ylabel(f"{metric} ({better} is better)")
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize=6)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), fontsize=5.5, ncols=2, handlelength=2.5,
+                      columnspacing=1.0, frameon=False)
         fig.suptitle(f"\nERASER faithfulness ({self.removal}), n = {self.scores['item'].nunique()} texts")
         return fig
 

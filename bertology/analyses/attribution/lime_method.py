@@ -9,7 +9,7 @@ from lime.lime_text import LimeTextExplainer
 
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.analyses.attribution.words import TokenizedText
+from bertology.analyses.attribution.words import TokenizedText, word_to_tokens
 from bertology.core.errors import InputError
 
 WHITESPACE = r"\s+"
@@ -54,13 +54,24 @@ def lime_explainer(clf: Classifier, seed: int = 0, mask: str = "remove") -> Lime
     >>> lime_explainer(clf, seed=0).bow  # doctest: +SKIP
     False
     """
-    if mask not in MASKS:
-        raise InputError(f"Unknown LIME mask {mask!r}: choose 'remove' (delete hidden words) or 'mask'.")
-    mask_string = "" if mask == "remove" else clf.tokenizer.mask_token
-    if mask_string is None:
-        raise InputError("This tokenizer has no mask token: use mask='remove'.")
     return LimeTextExplainer(class_names=clf.labels, split_expression=WHITESPACE, bow=False,
-                             mask_string=mask_string, random_state=seed)
+                             mask_string=mask_string(clf, mask), random_state=seed)
+
+
+def mask_string(clf: Classifier, mask: str = "remove") -> str:
+    """What takes a hidden word's place: ``""`` for ``"remove"``, the tokenizer's mask token for ``"mask"``.
+
+    Examples
+    --------
+    >>> mask_string(clf, "mask")  # doctest: +SKIP
+    '[MASK]'
+    """
+    if mask not in MASKS:
+        raise InputError(f"Unknown mask {mask!r}: choose 'remove' (delete hidden words) or 'mask'.")
+    string = "" if mask == "remove" else clf.tokenizer.mask_token
+    if string is None:
+        raise InputError("This tokenizer has no mask token: use mask='remove'.")
+    return string
 
 
 def lime_attribution(clf: Classifier, tokenized: TokenizedText, target: int, num_samples: int = 1000,
@@ -113,7 +124,7 @@ def lime_attribution(clf: Classifier, tokenized: TokenizedText, target: int, num
     for feature, weight in explanation.as_map()[target]:
         word_scores[feature] = weight
     token_words = tokenized.token_words
-    token_scores = np.where(token_words >= 0, word_scores[np.maximum(token_words, 0)], 0.0)
+    token_scores = word_to_tokens(word_scores, token_words)
     return AttributionResult(
         text=tokenized.text, tokens=tokenized.tokens, token_words=token_words.tolist(),
         token_scores=token_scores.tolist(), words=tokenized.words, word_scores=word_scores.tolist(),

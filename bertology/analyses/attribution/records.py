@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bertology.analyses.attribution.api import attribute, resolve_method
+from bertology.analyses.attribution.api import attribute
 from bertology.analyses.attribution.classifier import Classifier
+from bertology.analyses.attribution.methods import get_method, resolve_method
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.core.distributed import barrier, rank_info
 from bertology.core.errors import InputError
@@ -110,7 +111,7 @@ def attribute_texts(clf: Classifier, texts: Sequence[str], out: str | Path,
     out
         Directory for ``attributions.jsonl``.
     methods
-        Method names (``"integrated_gradients"``/``"ig"``, ``"lime"``).
+        Method names of :func:`bertology.methods` (``"integrated_gradients"``/``"ig"``, ``"lime"``, ...).
     target
         Label name, index, or ``None`` (each sentence's predicted class).
     options
@@ -127,7 +128,7 @@ def attribute_texts(clf: Classifier, texts: Sequence[str], out: str | Path,
     Raises
     ------
     InputError
-        No sentences, or an unknown method.
+        No sentences, an unknown method or an option a method does not take.
 
     Examples
     --------
@@ -146,6 +147,8 @@ def attribute_texts(clf: Classifier, texts: Sequence[str], out: str | Path,
         raise InputError("No sentences to attribute: give at least one sentence.")
     names = [resolve_method(method) for method in methods]
     options = {resolve_method(key): dict(value) for key, value in (options or {}).items()}
+    for name, value in options.items():
+        get_method(name).check_options(value)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     info = rank_info()

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from bertology.analyses.attribution.names import TITLES
 from bertology.core.io import write_json_atomic
 from bertology.core.results import Result
 from bertology.core.viz import new_figure
@@ -36,26 +37,26 @@ class AttributionResult(Result):
     token_words
         Per token, the index of its whitespace word, ``-1`` for special tokens.
     token_scores
-        Per token score (integrated gradients: summed over the hidden dimension; LIME:
-        the token's word score, LIME works on words).
+        Per token score (gradient methods: summed over the hidden dimension; LIME,
+        KernelSHAP and occlusion: the token's word score, they work on words).
     words
         Whitespace-separated words of ``text``.
     word_scores
-        Per word score: the sum of its tokens' scores (integrated gradients) or LIME's
-        coefficient of the word.
+        Per word score: the sum of its tokens' scores (gradient methods), LIME's
+        coefficient, the word's Shapley value estimate or its occlusion effect.
     target
         Label name of the explained class.
     target_index
         Its output index.
     method
-        ``"integrated_gradients"`` or ``"lime"``.
+        A name of :func:`bertology.methods`, e.g. ``"integrated_gradients"`` or ``"lime"``.
     probability
         The classifier's probability of ``target`` for ``text``.
     parameters
         Everything needed to reproduce the scores (baseline, n_steps, seed, num_samples...).
     delta
-        Integrated gradients' convergence delta: sum of attributions − (f(x) − f(baseline));
-        ``None`` for LIME.
+        Convergence delta of the methods that have one (integrated gradients, DeepLift,
+        GradientSHAP): sum of attributions − (f(x) − f(baseline)); ``None`` otherwise.
     truncated
         Whether the input was longer than the model accepts and was cut.
 
@@ -150,7 +151,7 @@ class AttributionResult(Result):
         return cls.from_dict(json.loads((directory / ATTRIBUTION_FILE).read_text(encoding="utf-8")))
 
     def _title(self) -> str:
-        name = "Integrated gradients" if self.method == "integrated_gradients" else "LIME"
+        name = TITLES.get(self.method, self.method)
         extra = f", δ = {self.delta:.2g}" if self.delta is not None else ""
         return f"{name} for {self.target!r} (p = {self.probability:.2f}{extra})"
 

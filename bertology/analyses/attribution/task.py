@@ -272,17 +272,19 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
     out
         Output directory (a re-run resumes).
     methods
-        ``"integrated_gradients"`` (alias ``"ig"``) and/or ``"lime"``.
+        Names of :func:`bertology.methods`, e.g. ``"integrated_gradients"`` (alias ``"ig"``)
+        and ``"lime"``.
     probe, probe_data, layer
         As in :func:`build_classifier`.
     target
         Label name or index to explain; ``None`` explains each sentence's predicted class.
     n_steps, baseline
-        Integrated gradients' steps and baseline token (``"pad"``, ``"mask"``, ``"unk"``).
+        Integrated gradients' steps; the baseline token (``"pad"``, ``"mask"``, ``"unk"``) of
+        integrated gradients, DeepLift and GradientSHAP.
     num_samples
-        LIME's perturbed texts per sentence.
+        LIME's and KernelSHAP's perturbed texts per sentence.
     seed
-        LIME's random state.
+        The random state of LIME, KernelSHAP and GradientSHAP.
     removal
         ``"remove"`` or ``"mask"`` (see :func:`~bertology.analyses.attribution.faithfulness.faithfulness`).
     text_column
@@ -290,7 +292,8 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
     limit
         Attribute only the first ``limit`` sentences.
     batch_size
-        Texts per forward pass: LIME's perturbed texts and the faithfulness variants.
+        Texts per forward pass: LIME's, KernelSHAP's and occlusion's perturbed inputs and the
+        faithfulness variants.
     device
         Device a model name is loaded on.
     trust_pickle
@@ -330,7 +333,10 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
     clf = build_classifier(model, probe=probe, probe_data=probe_data, layer=layer, device=device, progress=progress,
                            trust_pickle=trust_pickle)
     options = {"integrated_gradients": {"n_steps": n_steps, "baseline": baseline},
-               "lime": {"num_samples": num_samples, "seed": seed, "batch_size": batch_size}}
+               "lime": {"num_samples": num_samples, "seed": seed, "batch_size": batch_size},
+               "deeplift": {"baseline": baseline}, "gradient_shap": {"baseline": baseline, "seed": seed},
+               "occlusion": {"batch_size": batch_size},
+               "kernel_shap": {"num_samples": num_samples, "seed": seed, "batch_size": batch_size}}
     results = attribute_texts(clf, texts, out, methods=methods, target=target, options=options, progress=progress)
     if rank_info().rank != 0:
         barrier()

@@ -112,3 +112,14 @@ def word_sums(token_scores: np.ndarray, token_words: np.ndarray, n_words: int) -
     """
     keep = token_words >= 0
     return np.bincount(token_words[keep], weights=token_scores[keep], minlength=n_words).astype(np.float64)
+
+
+def word_to_tokens(word_scores: np.ndarray, token_words: np.ndarray) -> np.ndarray:
+    """Give every token its word's score (special tokens, ``-1``, get 0).
+
+    Examples
+    --------
+    >>> word_to_tokens(np.array([3.0, 5.0]), np.array([-1, 0, 0, 1, -1])).tolist()
+    [0.0, 3.0, 3.0, 5.0, 0.0]
+    """
+    return np.where(token_words >= 0, np.asarray(word_scores, dtype=np.float64)[np.maximum(token_words, 0)], 0.0)

@@ -1,0 +1,21 @@
+"""``clf``: a tiny BERT explained through its classification head, and through a CLS probe."""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import bertology as bt
+from bertology.core.extraction import extract
+
+TRAIN = ["the film was great", "the boys hated it", "great film", "terrible city", "loved it", "hated it"]
+
+
+@pytest.fixture(scope="module", params=["head", "probe"])
+def clf(request, tiny_model):
+    if request.param == "head":
+        return bt.Classifier.from_pretrained(tiny_model("bert", "classifier"))
+    model = tiny_model("bert", "base")
+    features = extract(model, TRAIN, layers=-1, pool="cls", progress=False)[-1]
+    probe = LogisticRegression(C=1e4, max_iter=1000).fit(features, [1, 0, 1, 0, 1, 0])
+    return bt.Classifier.from_probe(model, probe, layer=-1, pool="cls", labels=["negative", "positive"])
