@@ -6,7 +6,7 @@ import importlib
 
 BENCHMARKS = ("bench_cli", "bench_extract", "bench_probes", "bench_attention", "bench_attribution", "bench_cloze",
               "bench_distributed", "bench_similarity", "bench_heads", "bench_structural",
-              "bench_patching", "bench_dependency_heads")
+              "bench_patching", "bench_dependency_heads", "bench_explanations")
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
                                "head_view_task"],
         "analyses.attribution": ["AttributionResult", "Classifier", "attribute", "attribute_task", "faithfulness",
                                  "load_eraser", "plausibility"],
+        "analyses.attribution.benchmark": ["explanation_benchmark"],
         "analyses.attribution.methods": ["methods"],
         "analyses.heads": ["HeadAblation", "HeadImportance", "PruningCurve", "ablation_scores", "head_importance",
                            "prune_heads"],

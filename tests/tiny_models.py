@@ -97,7 +97,8 @@ def config_for(arch: str, tokenizer: tf.PreTrainedTokenizerFast, num_labels: int
     return tf.BertConfig(**bert_like)
 
 
-_HEADS = {"base": tf.AutoModel, "mlm": tf.AutoModelForMaskedLM, "classifier": tf.AutoModelForSequenceClassification}
+_HEADS = {"base": tf.AutoModel, "mlm": tf.AutoModelForMaskedLM, "classifier": tf.AutoModelForSequenceClassification,
+          "token-classifier": tf.AutoModelForTokenClassification}
 
 
 def build_tiny_model(arch: str, head: str, directory: Path, seed: int = 0) -> Path:

@@ -6,6 +6,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         'api': ['attribute'],
+        'benchmark': ['ExplanationBenchmark', 'explanation_benchmark'],
         'classifier': ['Classifier'],
         'records': ['attribute_texts', 'load_attributions'],
         'faithfulness': ['FaithfulnessResult', 'faithfulness'],

@@ -1,5 +1,6 @@
-"""Attention as explanation: the last layer's [CLS] attention (Jain & Wallace 2019; Wiegreffe & Pinter 2019)
-and attention rollout (Abnar & Zuidema 2020), read through ``bertology.core.hooks.trace``."""
+"""Attention as explanation: the last layer's [CLS] attention (Jain & Wallace 2019; Wiegreffe & Pinter 2019),
+attention rollout and attention flow (Abnar & Zuidema 2020), norm-based attention (Kobayashi et al. 2020) and
+value zeroing (Mohebbi et al. 2023), read through ``bertology.core.hooks``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bertology.analyses.attribution.gradients import gradient_result
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import TokenizedText
 from bertology.core.errors import InputError
-from bertology.core.hooks import trace
+from bertology.core.hooks import intervene, trace, unwrap_model
 
 
 def attention_patterns(clf: Classifier, tokenized: TokenizedText, layers: list[int]) -> torch.Tensor:
@@ -22,15 +23,69 @@ def attention_patterns(clf: Classifier, tokenized: TokenizedText, layers: list[i
     >>> attention_patterns(clf, tokenize_words(clf, "a fine film"), [0, 1]).shape  # doctest: +SKIP
     torch.Size([2, 2, 5, 5])
     """
-    model = getattr(clf.network, "hf_model", None)
-    if model is None:
-        raise InputError("Attention explanations need a transformer classifier (Classifier.from_pretrained or "
-                         "from_probe): this classifier has no encoder to read attention from.")
+    model = _encoder(clf)
     names = [f"layers.{layer}.attn.pattern" for layer in layers]
     ids = torch.tensor([tokenized.input_ids], device=clf.device)
     with torch.inference_mode(), trace(model, names, stop=True) as cache:
         model(input_ids=ids, attention_mask=torch.ones_like(ids))
     return torch.stack([cache[name][0] for name in names]).double().cpu()
+
+
+def attention_values(clf: Classifier, tokenized: TokenizedText,
+                     hidden: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Every layer's attention probabilities and value vectors for one text, in one forward pass.
+
+    The values are the outputs of the value projection named by the architecture's adapter
+    (``value_path``, bias included), split by head.
+
+    Returns
+    -------
+    tuple
+        ``(patterns, values, outputs)``: ``(layers, heads, seq, seq)``, ``(layers, heads, seq, d_head)`` and,
+        with ``hidden=True``, each layer's output ``(layers, seq, hidden)`` (else ``None``).
+
+    Examples
+    --------
+    >>> patterns, values, _ = attention_values(clf, tokenize_words(clf, "a fine film"))  # doctest: +SKIP
+    >>> values.shape  # doctest: +SKIP
+    torch.Size([3, 4, 5, 8])
+    """
+    model = _encoder(clf)
+    hf_model, adapter = unwrap_model(model)
+    n_layers = _num_layers(clf)
+    heads = int(hf_model.config.num_attention_heads)
+    seen: list[torch.Tensor] = []
+    modules = [layer.get_submodule(adapter.value_path) for layer in adapter.layer_modules(hf_model)]
+    handles = [module.register_forward_hook(lambda _module, _args, output: seen.append(output[0].detach()))
+               for module in dict.fromkeys(modules)]
+    names = [f"layers.{i}.attn.pattern" for i in range(n_layers)]
+    outputs = [f"layers.{i}.resid_post" for i in range(n_layers)] if hidden else []
+    ids = torch.tensor([tokenized.input_ids], device=clf.device)
+    try:
+        with torch.inference_mode(), trace(model, names + outputs, stop=True) as cache:
+            model(input_ids=ids, attention_mask=torch.ones_like(ids))
+    finally:
+        for handle in handles:
+            handle.remove()
+    patterns = torch.stack([cache[name][0] for name in names])
+    values = torch.stack([flat.view(flat.shape[0], heads, -1).transpose(0, 1) for flat in seen[:n_layers]])
+    states = torch.stack([cache[name][0] for name in outputs]) if hidden else None
+    return patterns, values, states
+
+
+def _encoder(clf: Classifier) -> torch.nn.Module:
+    model = getattr(clf.network, "hf_model", None)
+    if model is None:
+        raise InputError("Attention explanations need a transformer classifier (Classifier.from_pretrained or "
+                         "from_probe): this classifier has no encoder to read attention from.")
+    return model
+
+
+def _layer_index(clf: Classifier, layer: int) -> int:
+    n_layers = _num_layers(clf)
+    if n_layers and not -n_layers <= layer < n_layers:
+        raise InputError(f"layer={layer} is out of range for a model of {n_layers} layers.")
+    return layer % max(n_layers, 1)
 
 
 def _num_layers(clf: Classifier) -> int:
@@ -66,10 +121,7 @@ def attention(clf: Classifier, tokenized: TokenizedText, target: int, layer: int
     >>> round(sum(r.token_scores), 6)  # doctest: +SKIP
     1.0
     """
-    n_layers = _num_layers(clf)
-    if n_layers and not -n_layers <= layer < n_layers:
-        raise InputError(f"layer={layer} is out of range for a model of {n_layers} layers.")
-    pattern = attention_patterns(clf, tokenized, [layer % max(n_layers, 1)])[0]
+    pattern = attention_patterns(clf, tokenized, [_layer_index(clf, layer)])[0]
     scores = pattern.mean(dim=0)[0].numpy()
     return gradient_result(clf, tokenized, target, "attention", np.asarray(scores, dtype=np.float64),
                            {"layer": int(layer), "row": "[CLS]", "heads": "mean"})
@@ -104,11 +156,152 @@ def attention_rollout(clf: Classifier, tokenized: TokenizedText, target: int,
     >>> r = attention_rollout(clf, tokenize_words(clf, "a fine film"), target=1)  # doctest: +SKIP
     """
     patterns = attention_patterns(clf, tokenized, list(range(_num_layers(clf))))
-    mixed = patterns.mean(dim=1)  # (layers, seq, seq)
-    if residual:
-        mixed = 0.5 * mixed + 0.5 * torch.eye(mixed.shape[-1], dtype=mixed.dtype)
+    mixed = _residual(patterns.mean(dim=1), residual)  # (layers, seq, seq)
     rollout = mixed[0]
     for layer in mixed[1:]:
         rollout = layer @ rollout
     return gradient_result(clf, tokenized, target, "rollout", rollout[0].numpy(),
                            {"residual": bool(residual), "row": "[CLS]", "heads": "mean"})
+
+
+def _residual(mixed: torch.Tensor, residual: bool) -> torch.Tensor:
+    return 0.5 * mixed + 0.5 * torch.eye(mixed.shape[-1], dtype=mixed.dtype) if residual else mixed
+
+
+def attention_flow(clf: Classifier, tokenized: TokenizedText, target: int,
+                   residual: bool = True) -> AttributionResult:
+    """Attention flow (Abnar & Zuidema 2020, "Quantifying Attention Flow in Transformers") from ``[CLS]``.
+
+    The layers form a graph: node ``(l, i)`` (token ``i`` after layer ``l``; ``l = 0`` the
+    input) has an edge to every ``(l - 1, j)`` with capacity ``Â_l[i, j]``, the head-mean
+    attention with the residual connection as ``0.5·A + 0.5·I`` (``residual=True``). A
+    token's score is the maximum flow from the last layer's ``[CLS]`` node to its input node
+    (Edmonds–Karp, as the authors' ``compute_flows``), normalised to sum to 1; a word's score
+    is the sum of its tokens'. It does not depend on ``target``.
+
+    Parameters
+    ----------
+    clf
+        A transformer classifier.
+    tokenized
+        From :func:`~bertology.analyses.attribution.words.tokenize_words`.
+    target
+        Output index (recorded; the scores do not depend on it).
+    residual
+        Add the identity for the residual connection.
+
+    Returns
+    -------
+    AttributionResult
+
+    Examples
+    --------
+    >>> r = attention_flow(clf, tokenize_words(clf, "a fine film"), target=1)  # doctest: +SKIP
+    >>> round(sum(r.token_scores), 6)  # doctest: +SKIP
+    1.0
+    """
+    import networkx as nx
+    from networkx.algorithms.flow import edmonds_karp
+
+    patterns = attention_patterns(clf, tokenized, list(range(_num_layers(clf))))
+    mixed = _residual(patterns.mean(dim=1), residual).numpy()
+    n_layers, n, _ = mixed.shape
+    graph = nx.DiGraph()
+    for layer in range(n_layers):
+        rows, cols = np.nonzero(mixed[layer])
+        graph.add_edges_from(((layer + 1) * n + i, layer * n + j, {"capacity": float(mixed[layer, i, j])})
+                             for i, j in zip(rows.tolist(), cols.tolist()))
+    source = n_layers * n
+    flows = np.array([nx.maximum_flow_value(graph, source, j, flow_func=edmonds_karp) for j in range(n)])
+    return gradient_result(clf, tokenized, target, "attention_flow", flows / flows.sum(),
+                           {"residual": bool(residual), "row": "[CLS]", "heads": "mean"})
+
+
+def norm_attention(clf: Classifier, tokenized: TokenizedText, target: int, layer: int = -1) -> AttributionResult:
+    """Norm-based attention (Kobayashi et al. 2020, "Attention is Not Only a Weight") from ``[CLS]``.
+
+    A token ``j``'s score is ``‖Σ_h α_{h,0j} f_h(x_j)‖`` in one layer, with
+    ``f_h(x) = (x W_V,h + b_V,h) W_O,h`` the head's value vector (bias included) through its
+    slice of the attention output projection (no output bias), as the authors' released
+    ``BertNormOutput`` (``summed_weighted_norm``); a word's score is the sum of its tokens'.
+    It does not depend on ``target``.
+
+    Parameters
+    ----------
+    clf
+        A transformer classifier.
+    tokenized
+        From :func:`~bertology.analyses.attribution.words.tokenize_words`.
+    target
+        Output index (recorded; the scores do not depend on it).
+    layer
+        Which layer (default the last).
+
+    Returns
+    -------
+    AttributionResult
+
+    Examples
+    --------
+    >>> r = norm_attention(clf, tokenize_words(clf, "a fine film"), target=1)  # doctest: +SKIP
+    """
+    index = _layer_index(clf, layer)
+    hf_model, adapter = unwrap_model(_encoder(clf))
+    patterns, values, _ = attention_values(clf, tokenized)
+    weight = adapter.layer_modules(hf_model)[index].get_submodule(adapter.attn_output_path).weight
+    per_head = weight.detach().T.reshape(values.shape[1], values.shape[-1], -1).to(values.dtype)
+    transformed = torch.einsum("hjd,hdo->hjo", values[index], per_head)
+    summed = torch.einsum("hj,hjo->jo", patterns[index, :, 0].to(values.dtype), transformed)
+    scores = summed.double().norm(dim=-1).cpu().numpy()
+    return gradient_result(clf, tokenized, target, "norm", scores,
+                           {"layer": int(layer), "row": "[CLS]", "heads": "sum"})
+
+
+def value_zeroing(clf: Classifier, tokenized: TokenizedText, target: int) -> AttributionResult:
+    """Value zeroing (Mohebbi et al. 2023, "Quantifying Context Mixing in Transformers") from ``[CLS]``.
+
+    In layer ``l``, token ``j``'s value vectors are zeroed in every head and ``S_l[i, j]``
+    is the cosine distance between token ``i``'s output of that layer and its original
+    output; rows are normalised to sum to 1 and the layers are combined by rollout without
+    residual, ``R = S_L ⋯ S_1``, as the authors' released code. A token's score is
+    ``R[CLS, token]``, a word's the sum of its tokens'. The ``n`` zeroings of a layer run as
+    one batch of ``n`` copies through :func:`~bertology.core.hooks.intervene`, which removes
+    ``α_{h,ij} v_{h,j}`` from each head's context. It does not depend on ``target``.
+
+    Parameters
+    ----------
+    clf
+        A transformer classifier.
+    tokenized
+        From :func:`~bertology.analyses.attribution.words.tokenize_words`.
+    target
+        Output index (recorded; the scores do not depend on it).
+
+    Returns
+    -------
+    AttributionResult
+
+    Examples
+    --------
+    >>> r = value_zeroing(clf, tokenize_words(clf, "a fine film"), target=1)  # doctest: +SKIP
+    """
+    model = _encoder(clf)
+    patterns, values, states = attention_values(clf, tokenized, hidden=True)
+    n_layers, _, n, _ = patterns.shape
+    ids = torch.tensor([tokenized.input_ids] * n, device=clf.device)
+    mixing = torch.zeros(n_layers, n, n, dtype=torch.float64)
+    for layer in range(n_layers):
+        removed = torch.einsum("hij,hjd->jihd", patterns[layer].to(values.dtype), values[layer])
+        name = f"layers.{layer}.resid_post"
+        with torch.inference_mode(), \
+                intervene(model, {f"layers.{layer}.attn.heads": lambda heads, removed=removed: heads - removed}), \
+                trace(model, [name], stop=True) as cache:
+            model(input_ids=ids, attention_mask=torch.ones_like(ids))
+        distance = 1 - torch.nn.functional.cosine_similarity(cache[name].double(), states[layer].double()[None], dim=-1)
+        mixing[layer] = distance.T.cpu()
+    mixing = mixing / mixing.sum(dim=-1, keepdim=True)
+    rollout = mixing[0]
+    for layer in mixing[1:]:
+        rollout = layer @ rollout
+    return gradient_result(clf, tokenized, target, "value_zeroing", rollout[0].numpy(),
+                           {"distance": "cosine", "row": "[CLS]", "heads": "all", "rollout": "no residual"})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -24,14 +26,22 @@ from bertology.core.models import LoadedModel, load_model
 
 
 class _SequenceClassifierNet(nn.Module):
-    """A Hugging Face ``...ForSequenceClassification`` model as ``(input_ids, attention_mask) -> logits``."""
+    """A Hugging Face ``...ForSequenceClassification`` model as ``(input_ids, attention_mask[, token_type_ids])
+    -> logits``."""
 
     def __init__(self, loaded: LoadedModel) -> None:
         super().__init__()
         self.hf_model = loaded.model
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.hf_model(input_ids=input_ids, attention_mask=attention_mask).logits
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        return self.hf_model(input_ids=input_ids, attention_mask=attention_mask,
+                             **segment_kwargs(token_type_ids)).logits
+
+
+class _TokenClassifierNet(_SequenceClassifierNet):
+    """A Hugging Face ``...ForTokenClassification`` model as ``(input_ids, attention_mask[, token_type_ids])
+    -> logits (batch, seq, labels)``."""
 
 
 class _ProbeNet(nn.Module):
@@ -49,9 +59,10 @@ class _ProbeNet(nn.Module):
         special = sorted(set(loaded.tokenizer.all_special_ids))
         self.register_buffer("special_ids", torch.tensor(special, dtype=torch.long))
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         with trace(self.loaded, self.name, stop=True, detach=False) as cache:
-            self.hf_model(input_ids=input_ids, attention_mask=attention_mask)
+            self.hf_model(input_ids=input_ids, attention_mask=attention_mask, **segment_kwargs(token_type_ids))
         hidden = cache[self.name]  # (batch, seq, hidden)
         attention = attention_mask.bool()
         masks = PoolingInputs(attention, attention & ~torch.isin(input_ids, self.special_ids))
@@ -62,14 +73,17 @@ class _ProbeNet(nn.Module):
 class Classifier(nn.Module):
     """A text classifier as one differentiable module, with its tokenizer and label names.
 
-    ``forward(input_ids, attention_mask)`` returns logits ``(batch, classes)``;
-    :meth:`probabilities` their softmax. Attribution methods differentiate through it and
+    ``forward(input_ids, attention_mask, token_type_ids=None)`` returns logits
+    ``(batch, classes)``; :meth:`probabilities` their softmax. ``token_type_ids`` are the
+    segment ids of a sentence pair (``None``: the model's default, one segment). A token
+    classifier's network returns ``(batch, seq, labels)``; inside :meth:`at_token` the
+    classifier returns the logits of one token position, ``(batch, labels)``. Attribution methods differentiate through it and
     hook ``embeddings``, the token-embedding table.
 
     Parameters
     ----------
     network
-        Module mapping ``(input_ids, attention_mask)`` to logits ``(batch, classes)``.
+        Module mapping ``(input_ids, attention_mask, token_type_ids=None)`` to logits ``(batch, classes)``.
     tokenizer
         Fast tokenizer (offsets map tokens to words).
     labels
@@ -98,19 +112,23 @@ class Classifier(nn.Module):
         self.embeddings = embeddings
         self.max_length = int(max_length)
         self.description = dict(description or {})
+        self.token_position: int | None = None
         self.eval()
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | LoadedModel, **load_kwargs: Any) -> Classifier:
-        """Any Hugging Face sequence-classification checkpoint as a :class:`Classifier`.
+        """Any Hugging Face sequence-classification checkpoint as a :class:`Classifier`, or a loaded
+        token-classification model as a token classifier (see :attr:`is_token_classifier`).
 
         Parameters
         ----------
         name_or_path
             Hub id (``"distilbert-base-uncased-finetuned-sst-2-english"``), local directory,
-            or a model already loaded with ``bt.load_model(..., head="classifier")``.
+            or a model already loaded with ``bt.load_model(..., head="classifier")`` or
+            ``head="token-classifier"`` (a tagger).
         **load_kwargs
-            Passed to :func:`bertology.load_model` (``device``, ``revision``...).
+            Passed to :func:`bertology.load_model` (``head="token-classifier"`` for a tagger,
+            ``device``, ``revision``...).
 
         Returns
         -------
@@ -122,14 +140,20 @@ class Classifier(nn.Module):
         >>> clf = Classifier.from_pretrained("distilbert-base-uncased-finetuned-sst-2-english")  # doctest: +SKIP
         >>> clf.labels  # doctest: +SKIP
         ['NEGATIVE', 'POSITIVE']
+        >>> tagger = Classifier.from_pretrained("dslim/bert-base-NER", head="token-classifier")  # doctest: +SKIP
+        >>> tagger.is_token_classifier  # doctest: +SKIP
+        True
         """
         loaded = name_or_path if isinstance(name_or_path, LoadedModel) else load_model(
-            name_or_path, head="classifier", **load_kwargs)
+            name_or_path, **{"head": "classifier", **load_kwargs})
+        config = loaded.model.config
+        labels = [config.id2label[i] for i in range(config.num_labels)]
+        if type(loaded.model).__name__.endswith("ForTokenClassification"):
+            return cls(_TokenClassifierNet(loaded), loaded.tokenizer, labels, word_embeddings(loaded),
+                       loaded.max_length, {"model": loaded.describe(), "kind": "token-classification"})
         if loaded.head != "classifier":
             raise ModelError(f"{loaded.name!r} was loaded with head={loaded.head!r}; load it with "
                              "head='classifier', or use Classifier.from_probe for an encoder plus a fitted probe.")
-        config = loaded.model.config
-        labels = [config.id2label[i] for i in range(config.num_labels)]
         return cls(_SequenceClassifierNet(loaded), loaded.tokenizer, labels, word_embeddings(loaded),
                    loaded.max_length, {"model": loaded.describe(), "kind": "sequence-classification"})
 
@@ -198,17 +222,69 @@ class Classifier(nn.Module):
                     "layer": hidden_index, "pool": pool})
 
     @property
+    def is_token_classifier(self) -> bool:
+        """Whether the network labels every token (``(batch, seq, labels)`` logits).
+
+        Examples
+        --------
+        >>> Classifier(nn.Linear(1, 2), None, ["neg", "pos"], nn.Identity()).is_token_classifier
+        False
+        """
+        return isinstance(self.network, _TokenClassifierNet)
+
+    @contextmanager
+    def at_token(self, position: int) -> Iterator[Classifier]:
+        """Within the block, a token classifier outputs the logits of token ``position`` only, ``(batch, labels)``.
+
+        Examples
+        --------
+        >>> with tagger.at_token(1):  # doctest: +SKIP
+        ...     tagger(ids, mask).shape
+        torch.Size([1, 9])
+        """
+        previous, self.token_position = self.token_position, int(position)
+        try:
+            yield self
+        finally:
+            self.token_position = previous
+
+    @property
+    def takes_segment_ids(self) -> bool:
+        """Whether the model takes segment ids (``token_type_ids``; DistilBERT, for one, does not).
+
+        Examples
+        --------
+        >>> Classifier(nn.Linear(1, 2), None, ["neg", "pos"], nn.Identity()).takes_segment_ids
+        False
+        """
+        model = getattr(self.network, "hf_model", None)
+        if model is not None:
+            return "token_type_ids" in inspect.signature(model.forward).parameters
+        return len(inspect.signature(self.network.forward).parameters) >= 3
+
+    @property
     def device(self) -> torch.device:
         """Device of the network's parameters."""
         return next(self.network.parameters()).device
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Logits ``(batch, classes)`` of ``input_ids`` ``(batch, seq)``."""
-        return self.network(input_ids, attention_mask)
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits ``(batch, classes)`` of ``input_ids`` ``(batch, seq)`` (segment ids ``token_type_ids``)."""
+        if token_type_ids is None:
+            logits = self.network(input_ids, attention_mask)
+        else:
+            logits = self.network(input_ids, attention_mask, token_type_ids)
+        if logits.dim() == 3:
+            if self.token_position is None:
+                raise InputError("This token classifier labels every token: explain one word's label with "
+                                 "target=('token', word_index, label).")
+            return logits[:, self.token_position]
+        return logits
 
-    def probabilities(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def probabilities(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                      token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         """Softmax of :meth:`forward`, ``(batch, classes)``."""
-        return torch.softmax(self.forward(input_ids, attention_mask), dim=-1)
+        return torch.softmax(self.forward(input_ids, attention_mask, token_type_ids), dim=-1)
 
     def label_index(self, target: str | int) -> int:
         """Class index of a label name (case-insensitive when not exact) or of an index (negative from the end).
@@ -236,7 +312,8 @@ class Classifier(nn.Module):
         raise InputError(f"Unknown target label {target!r}: this classifier's labels are {self.labels}. "
                          "Pass one of them, its index, or None for the predicted class.")
 
-    def probabilities_of_ids(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> np.ndarray:
+    def probabilities_of_ids(self, sequences: Sequence[Sequence[int]], batch_size: int = 32,
+                             segments: Sequence[Sequence[int]] | None = None) -> np.ndarray:
         """Class probabilities of already-tokenized sequences, in length-sorted padded batches.
 
         Parameters
@@ -245,6 +322,8 @@ class Classifier(nn.Module):
             Token ids per item, special tokens included.
         batch_size
             Items per forward pass.
+        segments
+            Segment ids (``token_type_ids``) per item, as long as its ids; ``None``: one segment.
 
         Returns
         -------
@@ -264,7 +343,8 @@ class Classifier(nn.Module):
         with torch.inference_mode():
             for rows in length_sorted_batches(lengths, batch_size):
                 ids, mask = pad_sequences([sequences[row] for row in rows], pad)
-                out[rows] = self.probabilities(ids.to(device), mask.long().to(device)).double().cpu().numpy()
+                types = None if segments is None else pad_sequences([segments[row] for row in rows], 0)[0].to(device)
+                out[rows] = self.probabilities(ids.to(device), mask.long().to(device), types).double().cpu().numpy()
         return out
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -277,15 +357,40 @@ class Classifier(nn.Module):
         """
         encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False,
                                  return_attention_mask=False, return_token_type_ids=False)["input_ids"]
-        return [ids if len(ids) <= self.max_length else ids[:self.max_length - 1] + ids[-1:] for ids in encoded]
+        return [self._cut(ids) for ids in encoded]
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> tuple[list[list[int]], list[list[int]] | None]:
+        """Token ids and segment ids of sentence pairs (the tokenizer's pair encoding), cut like :meth:`encode`.
+
+        Returns
+        -------
+        tuple
+            Ids per pair, and segment ids per pair (``None`` when the tokenizer has none, e.g.
+            RoBERTa's, or the model takes none, e.g. DistilBERT).
+
+        Examples
+        --------
+        >>> clf.encode_pairs([("a", "b")])  # doctest: +SKIP
+        ([[101, 1037, 102, 1038, 102]], [[0, 0, 0, 1, 1]])
+        """
+        encoded = self.tokenizer([first for first, _ in pairs], [second for _, second in pairs],
+                                 add_special_tokens=True, truncation=False, verbose=False, return_attention_mask=False)
+        ids = [self._cut(item) for item in encoded["input_ids"]]
+        if "token_type_ids" not in encoded or not self.takes_segment_ids:
+            return ids, None
+        return ids, [self._cut(item) for item in encoded["token_type_ids"]]
+
+    def _cut(self, ids: list[int]) -> list[int]:
+        return ids if len(ids) <= self.max_length else ids[:self.max_length - 1] + ids[-1:]
+
+    def predict_proba(self, texts: Sequence[str] | Sequence[tuple[str, str]], batch_size: int = 32) -> np.ndarray:
         """Class probabilities of texts, batched by length (one forward pass per batch).
 
         Parameters
         ----------
         texts
-            Sentences; over-long ones are cut to the model's limit.
+            Sentences, or sentence pairs as ``(first, second)`` tuples; over-long ones are cut to
+            the model's limit.
         batch_size
             Items per forward pass.
 
@@ -303,7 +408,21 @@ class Classifier(nn.Module):
             raise InputError("predict_proba takes a list of texts, not one string: wrap it as [text].")
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
+        if isinstance(texts[0], tuple):
+            ids, segments = self.encode_pairs(texts)
+            return self.probabilities_of_ids(ids, batch_size, segments)
         return self.probabilities_of_ids(self.encode(texts), batch_size)
+
+
+def segment_kwargs(token_type_ids: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """``{"token_type_ids": ...}`` for a Hugging Face model call, or nothing when there are no segment ids.
+
+    Examples
+    --------
+    >>> segment_kwargs(None)
+    {}
+    """
+    return {} if token_type_ids is None else {"token_type_ids": token_type_ids}
 
 
 def word_embeddings(model: LoadedModel) -> nn.Module:

@@ -16,12 +16,18 @@ from torch import nn
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.analyses.attribution.words import TokenizedText, word_sums
+from bertology.analyses.attribution.words import (
+    TokenizedText,
+    model_inputs,
+    pair_parameters,
+    word_sums,
+)
 from bertology.core.errors import InputError
 
 
-def embedding_forward(clf: Classifier) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
-    """``(embeddings, input_ids, attention_mask) -> probabilities`` with the token-embedding output replaced.
+def embedding_forward(clf: Classifier) -> Callable[..., torch.Tensor]:
+    """``(embeddings, input_ids, attention_mask[, token_type_ids]) -> probabilities`` with the token-embedding
+    output replaced.
 
     The classifier runs on ``input_ids`` (so position and segment embeddings follow the
     input) while its token-embedding table returns ``embeddings``; captum's input-space
@@ -33,10 +39,11 @@ def embedding_forward(clf: Classifier) -> Callable[[torch.Tensor, torch.Tensor, 
     >>> forward(clf.embeddings(ids), ids, torch.ones_like(ids)).shape  # doctest: +SKIP
     torch.Size([1, 2])
     """
-    def forward(embeddings: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(embeddings: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         handle = clf.embeddings.register_forward_hook(lambda module, args, output: embeddings)
         try:
-            return clf.probabilities(input_ids, attention_mask)
+            return clf.probabilities(input_ids, attention_mask, token_type_ids)
         finally:
             handle.remove()
     return forward
@@ -49,8 +56,9 @@ class ProbabilityModule(nn.Module):
         super().__init__()
         self.clf = clf
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.clf.probabilities(input_ids, attention_mask)
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        return self.clf.probabilities(input_ids, attention_mask, token_type_ids)
 
 
 @contextmanager
@@ -76,14 +84,9 @@ def seeded(seed: int) -> Iterator[None]:
             np.random.set_state(state)
 
 
-def _inputs(clf: Classifier, tokenized: TokenizedText) -> tuple[torch.Tensor, torch.Tensor]:
-    ids = torch.tensor([tokenized.input_ids], device=clf.device)
-    return ids, torch.ones_like(ids)
-
-
-def _probability(clf: Classifier, ids: torch.Tensor, mask: torch.Tensor, target: int) -> float:
+def _probability(clf: Classifier, ids: torch.Tensor, forward_args: tuple[torch.Tensor, ...], target: int) -> float:
     with torch.inference_mode():
-        return float(clf.probabilities(ids, mask)[0, target])
+        return float(clf.probabilities(ids, *forward_args)[0, target])
 
 
 def gradient_result(clf: Classifier, tokenized: TokenizedText, target: int, method: str, token_scores: np.ndarray,
@@ -94,15 +97,15 @@ def gradient_result(clf: Classifier, tokenized: TokenizedText, target: int, meth
     --------
     >>> r = gradient_result(clf, tokenized, 1, "saliency", scores, {})  # doctest: +SKIP
     """
-    ids, mask = _inputs(clf, tokenized)
+    ids, forward_args = model_inputs(clf, tokenized)
     return AttributionResult(
         text=tokenized.text, tokens=tokenized.tokens, token_words=tokenized.token_words.tolist(),
         token_scores=token_scores.tolist(), words=tokenized.words,
         word_scores=word_sums(token_scores, tokenized.token_words, len(tokenized.words)).tolist(),
         target=clf.labels[target], target_index=int(target), method=method,
-        probability=_probability(clf, ids, mask, target),
+        probability=_probability(clf, ids, forward_args, target),
         parameters={**parameters, "output": "probability", "word_rule": "sum of token scores",
-                    "classifier": clf.description},
+                    "classifier": clf.description, **pair_parameters(tokenized)},
         delta=delta, truncated=tokenized.truncated,
     )
 
@@ -140,9 +143,9 @@ def saliency(clf: Classifier, tokenized: TokenizedText, target: int, absolute: b
     >>> min(r.word_scores) >= 0  # doctest: +SKIP
     True
     """
-    ids, mask = _inputs(clf, tokenized)
+    ids, forward_args = model_inputs(clf, tokenized)
     gradients = LayerGradientXActivation(clf.probabilities, clf.embeddings, multiply_by_inputs=False).attribute(
-        ids, target=target, additional_forward_args=(mask,))
+        ids, target=target, additional_forward_args=forward_args)
     return gradient_result(clf, tokenized, target, "saliency", _token_scores(gradients.abs() if absolute else gradients),
                            {"absolute": bool(absolute)})
 
@@ -170,9 +173,9 @@ def input_x_gradient(clf: Classifier, tokenized: TokenizedText, target: int) -> 
     --------
     >>> r = input_x_gradient(clf, tokenize_words(clf, "a fine film"), target=1)  # doctest: +SKIP
     """
-    ids, mask = _inputs(clf, tokenized)
+    ids, forward_args = model_inputs(clf, tokenized)
     attributions = LayerGradientXActivation(clf.probabilities, clf.embeddings).attribute(
-        ids, target=target, additional_forward_args=(mask,))
+        ids, target=target, additional_forward_args=forward_args)
     return gradient_result(clf, tokenized, target, "input_x_gradient", _token_scores(attributions), {})
 
 
@@ -204,10 +207,10 @@ def deeplift(clf: Classifier, tokenized: TokenizedText, target: int, baseline: s
     --------
     >>> r = deeplift(clf, tokenize_words(clf, "a fine film"), target=1)  # doctest: +SKIP
     """
-    ids, mask = _inputs(clf, tokenized)
+    ids, forward_args = model_inputs(clf, tokenized)
     reference = baseline_ids(clf, ids, baseline)
     attributions, delta = LayerDeepLift(ProbabilityModule(clf), clf.embeddings).attribute(
-        ids, baselines=reference, target=target, additional_forward_args=(mask,), return_convergence_delta=True)
+        ids, baselines=reference, target=target, additional_forward_args=forward_args, return_convergence_delta=True)
     return gradient_result(clf, tokenized, target, "deeplift", _token_scores(attributions), {"baseline": baseline},
                            delta=float(delta.sum()))
 
@@ -251,14 +254,14 @@ def gradient_shap(clf: Classifier, tokenized: TokenizedText, target: int, n_samp
     """
     if n_samples < 1:
         raise InputError(f"n_samples must be at least 1, got {n_samples}.")
-    ids, mask = _inputs(clf, tokenized)
+    ids, forward_args = model_inputs(clf, tokenized)
     with torch.no_grad():
         inputs = clf.embeddings(ids)
         reference = clf.embeddings(baseline_ids(clf, ids, baseline))
     with seeded(seed):
         attributions, delta = GradientShap(embedding_forward(clf)).attribute(
             inputs, baselines=reference, n_samples=n_samples, stdevs=stdevs, target=target,
-            additional_forward_args=(ids, mask), return_convergence_delta=True)
+            additional_forward_args=(ids, *forward_args), return_convergence_delta=True)
     return gradient_result(clf, tokenized, target, "gradient_shap", _token_scores(attributions),
                            {"n_samples": int(n_samples), "stdevs": float(stdevs), "baseline": baseline,
                             "seed": int(seed)}, delta=float(delta.double().mean()))

@@ -7,7 +7,12 @@ from captum.attr import LayerIntegratedGradients
 
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.analyses.attribution.words import TokenizedText, word_sums
+from bertology.analyses.attribution.words import (
+    TokenizedText,
+    model_inputs,
+    pair_parameters,
+    word_sums,
+)
 from bertology.core.errors import InputError
 
 BASELINES = ("pad", "mask", "unk")
@@ -15,6 +20,9 @@ BASELINES = ("pad", "mask", "unk")
 
 def baseline_ids(clf: Classifier, input_ids: torch.Tensor, baseline: str = "pad") -> torch.Tensor:
     """The reference input: special tokens kept, every other token replaced by ``[PAD]``/``[MASK]``/``[UNK]``.
+
+    A sentence pair keeps its ``[CLS]`` and both ``[SEP]``; its segment ids are forward
+    arguments, never replaced.
 
     Parameters
     ----------
@@ -57,7 +65,8 @@ def integrated_gradients(clf: Classifier, tokenized: TokenizedText, target: int,
     convergence delta, Σ attributions − (f(x) − f(baseline)), is always recorded; f(baseline)
     is taken at the start of the integration path (the input with the baseline's token
     embeddings), which equals captum's forward pass on the baseline ids except for models
-    such as RoBERTa whose position ids depend on padding.
+    such as RoBERTa whose position ids depend on padding. A sentence pair keeps its segment
+    ids along the whole path.
 
     Parameters
     ----------
@@ -88,15 +97,13 @@ def integrated_gradients(clf: Classifier, tokenized: TokenizedText, target: int,
     """
     if n_steps < 1:
         raise InputError(f"n_steps must be at least 1, got {n_steps}.")
-    device = clf.device
-    ids = torch.tensor([tokenized.input_ids], device=device)
-    mask = torch.ones_like(ids)
+    ids, forward_args = model_inputs(clf, tokenized)
     reference = baseline_ids(clf, ids, baseline)
     explainer = LayerIntegratedGradients(clf.probabilities, clf.embeddings)
-    attributions = explainer.attribute(ids, baselines=reference, additional_forward_args=(mask,), target=target,
+    attributions = explainer.attribute(ids, baselines=reference, additional_forward_args=forward_args, target=target,
                                        n_steps=n_steps, method=method, internal_batch_size=internal_batch_size)
     token_scores = attributions.sum(dim=-1)[0].detach().double().cpu().numpy()  # (seq,)
-    probs = _path_end_probabilities(clf, ids, reference, mask, target)
+    probs = _path_end_probabilities(clf, ids, reference, forward_args, target)
     delta = float(attributions.double().sum() - (probs[0] - probs[1]))
     return AttributionResult(
         text=tokenized.text, tokens=tokenized.tokens, token_words=tokenized.token_words.tolist(),
@@ -107,14 +114,15 @@ def integrated_gradients(clf: Classifier, tokenized: TokenizedText, target: int,
         probability=float(probs[0]),
         parameters={"n_steps": int(n_steps), "baseline": baseline, "internal_batch_size": internal_batch_size,
                     "integration": method, "output": "probability", "baseline_probability": float(probs[1]),
-                    "word_rule": "sum of token scores", "classifier": clf.description},
+                    "word_rule": "sum of token scores", "classifier": clf.description,
+                    **pair_parameters(tokenized)},
         delta=delta,
         truncated=tokenized.truncated,
     )
 
 
-def _path_end_probabilities(clf: Classifier, ids: torch.Tensor, reference: torch.Tensor, mask: torch.Tensor,
-                            target: int) -> torch.Tensor:
+def _path_end_probabilities(clf: Classifier, ids: torch.Tensor, reference: torch.Tensor,
+                            forward_args: tuple[torch.Tensor, ...], target: int) -> torch.Tensor:
     """``p(target)`` at the two ends of the integration path: the input, and the input with its token
     embeddings replaced by the baseline's (position ids still follow the input, as along the path, which
     matters for models that derive positions from padding, such as RoBERTa).
@@ -123,8 +131,8 @@ def _path_end_probabilities(clf: Classifier, ids: torch.Tensor, reference: torch
         start = clf.embeddings(reference)
         handle = clf.embeddings.register_forward_hook(lambda module, args, output: start)
         try:
-            at_baseline = clf.probabilities(ids, mask)[0, target]
+            at_baseline = clf.probabilities(ids, *forward_args)[0, target]
         finally:
             handle.remove()
-        at_input = clf.probabilities(ids, mask)[0, target]
+        at_input = clf.probabilities(ids, *forward_args)[0, target]
     return torch.stack([at_input, at_baseline]).double().cpu()

@@ -9,14 +9,21 @@ from lime.lime_text import LimeTextExplainer
 
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.analyses.attribution.words import TokenizedText, word_to_tokens
+from bertology.analyses.attribution.words import (
+    TokenizedText,
+    classifier_inputs,
+    pair_parameters,
+    perturbable_text,
+    word_to_tokens,
+)
 from bertology.core.errors import InputError
 
 WHITESPACE = r"\s+"
 MASKS = ("remove", "mask")
 
 
-def batched_classifier_fn(clf: Classifier, batch_size: int = 32) -> Callable[[Sequence[str]], np.ndarray]:
+def batched_classifier_fn(clf: Classifier, batch_size: int = 32,
+                          pair: bool = False) -> Callable[[Sequence[str]], np.ndarray]:
     """LIME's ``classifier_fn``: all perturbations tokenized at once and run in length-sorted batches.
 
     Parameters
@@ -25,6 +32,10 @@ def batched_classifier_fn(clf: Classifier, batch_size: int = 32) -> Callable[[Se
         The classifier.
     batch_size
         Perturbed texts per forward pass.
+    pair
+        The texts are sentence pairs joined by U+2029
+        (:func:`~bertology.analyses.attribution.words.perturbable_text`): each is split back
+        and run through the tokenizer's pair encoding.
 
     Returns
     -------
@@ -37,7 +48,7 @@ def batched_classifier_fn(clf: Classifier, batch_size: int = 32) -> Callable[[Se
     (2, 2)
     """
     def classify(texts: Sequence[str]) -> np.ndarray:
-        return clf.predict_proba(list(texts), batch_size=batch_size)
+        return clf.predict_proba(classifier_inputs(list(texts), pair), batch_size=batch_size)
     return classify
 
 
@@ -82,7 +93,8 @@ def lime_attribution(clf: Classifier, tokenized: TokenizedText, target: int, num
     ``num_samples`` perturbations hide random subsets of the whitespace words; a weighted
     ridge regression of ``p(target)`` on the word-presence indicators gives each word's
     coefficient, its score. Every token of a word gets the word's score. The same seed
-    gives the same explanation.
+    gives the same explanation. A sentence pair's words of both segments are features;
+    every perturbation stays a pair (its segments are tokenized as a pair).
 
     Parameters
     ----------
@@ -116,9 +128,9 @@ def lime_attribution(clf: Classifier, tokenized: TokenizedText, target: int, num
     if num_samples < 2:
         raise InputError(f"num_samples must be at least 2, got {num_samples}.")
     explainer = lime_explainer(clf, seed, mask)
-    fn = classifier_fn or batched_classifier_fn(clf, batch_size)
+    fn = classifier_fn or batched_classifier_fn(clf, batch_size, tokenized.is_pair)
     n_words = len(tokenized.words)
-    explanation = explainer.explain_instance(tokenized.text, fn, labels=(target,), num_features=n_words,
+    explanation = explainer.explain_instance(perturbable_text(tokenized), fn, labels=(target,), num_features=n_words,
                                              num_samples=num_samples)
     word_scores = np.zeros(n_words)
     for feature, weight in explanation.as_map()[target]:
@@ -132,6 +144,7 @@ def lime_attribution(clf: Classifier, tokenized: TokenizedText, target: int, num
         probability=float(explanation.predict_proba[target]),
         parameters={"num_samples": int(num_samples), "seed": int(seed), "mask": mask, "bow": False,
                     "split_expression": WHITESPACE, "score": explanation.score,
-                    "intercept": float(explanation.intercept[target]), "classifier": clf.description},
+                    "intercept": float(explanation.intercept[target]), "classifier": clf.description,
+                    **pair_parameters(tokenized)},
         truncated=tokenized.truncated,
     )

@@ -93,6 +93,12 @@ REGISTRY: dict[str, Method] = {method.name: method for method in (
            "Jain & Wallace 2019, Attention is not Explanation; Wiegreffe & Pinter 2019"),
     Method("rollout", attention_methods.attention_rollout, "attention", None, False,
            "Abnar & Zuidema 2020, Quantifying Attention Flow in Transformers"),
+    Method("attention_flow", attention_methods.attention_flow, "attention", None, False,
+           "Abnar & Zuidema 2020, Quantifying Attention Flow in Transformers"),
+    Method("norm", attention_methods.norm_attention, "attention", None, False,
+           "Kobayashi et al. 2020, Attention is Not Only a Weight: Analyzing Transformers with Vector Norms"),
+    Method("value_zeroing", attention_methods.value_zeroing, "attention", "zero value vectors", False,
+           "Mohebbi et al. 2023, Quantifying Context Mixing in Transformers"),
 )}
 if tuple(REGISTRY) != METHOD_NAMES:
     raise ImportError("bertology.analyses.attribution.names.METHOD_NAMES and the method registry differ")

@@ -15,7 +15,14 @@ from bertology.analyses.attribution.gradients import seeded
 from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.lime_method import WHITESPACE, mask_string
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.analyses.attribution.words import TokenizedText, word_to_tokens
+from bertology.analyses.attribution.words import (
+    TokenizedText,
+    classifier_inputs,
+    model_inputs,
+    pair_parameters,
+    perturbable_text,
+    word_to_tokens,
+)
 from bertology.core.errors import InputError
 
 
@@ -26,7 +33,8 @@ def _word_result(clf: Classifier, tokenized: TokenizedText, target: int, method:
         token_scores=word_to_tokens(word_scores, tokenized.token_words).tolist(), words=tokenized.words,
         word_scores=np.asarray(word_scores, dtype=np.float64).tolist(), target=clf.labels[target],
         target_index=int(target), method=method, probability=float(probability),
-        parameters={**parameters, "output": "probability", "classifier": clf.description},
+        parameters={**parameters, "output": "probability", "classifier": clf.description,
+                    **pair_parameters(tokenized)},
         truncated=tokenized.truncated,
     )
 
@@ -49,7 +57,8 @@ def occlusion(clf: Classifier, tokenized: TokenizedText, target: int, baseline: 
 
     captum's ``FeatureAblation`` with one feature group per whitespace word (all its tokens
     at once, :func:`word_groups`), replacing the word's tokens by the baseline token; special
-    tokens keep their ids (their group changes nothing and scores 0). Every token gets its
+    tokens keep their ids (their group changes nothing and scores 0), and so do a sentence
+    pair's segment ids. Every token gets its
     word's score. The default baseline is ``[MASK]``: replacing by ``[PAD]`` shifts the
     position ids of models that derive them from padding (RoBERTa).
 
@@ -76,14 +85,13 @@ def occlusion(clf: Classifier, tokenized: TokenizedText, target: int, baseline: 
     """
     if batch_size < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}.")
-    ids = torch.tensor([tokenized.input_ids], device=clf.device)
-    mask = torch.ones_like(ids)
+    ids, forward_args = model_inputs(clf, tokenized)
     groups = word_groups(tokenized).to(clf.device)
     with torch.inference_mode():
         attributions = FeatureAblation(clf.probabilities).attribute(
-            ids, baselines=baseline_ids(clf, ids, baseline), target=target, additional_forward_args=(mask,),
+            ids, baselines=baseline_ids(clf, ids, baseline), target=target, additional_forward_args=forward_args,
             feature_mask=groups, perturbations_per_eval=batch_size)
-        probability = float(clf.probabilities(ids, mask)[0, target])
+        probability = float(clf.probabilities(ids, *forward_args)[0, target])
     keep = tokenized.token_words >= 0
     word_scores = np.zeros(len(tokenized.words))
     word_scores[tokenized.token_words[keep]] = attributions[0].double().cpu().numpy()[keep]
@@ -91,12 +99,15 @@ def occlusion(clf: Classifier, tokenized: TokenizedText, target: int, baseline: 
                         {"baseline": baseline, "word_rule": "one feature group per word"})
 
 
-def word_presence_forward(clf: Classifier, text: str, mask: str = "remove",
-                          batch_size: int = 32) -> Callable[[torch.Tensor], torch.Tensor]:
+def word_presence_forward(clf: Classifier, text: str, mask: str = "remove", batch_size: int = 32,
+                          pair: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:
     """``(k, n_words)`` 0/1 word-presence rows ``->`` ``(k, classes)`` probabilities of the texts they make.
 
     A hidden word is masked exactly as LIME masks it (``lime.lime_text.IndexedString`` over
     whitespace words, ``bow=False``): deleted (``"remove"``) or replaced by the mask token.
+    With ``pair=True``, ``text`` is a sentence pair joined by U+2029
+    (:func:`~bertology.analyses.attribution.words.perturbable_text`) and every masked text
+    is classified as a pair.
 
     Examples
     --------
@@ -108,7 +119,7 @@ def word_presence_forward(clf: Classifier, text: str, mask: str = "remove",
     def forward(presence: torch.Tensor) -> torch.Tensor:
         rows = presence.detach().cpu().numpy()
         texts = [indexed.inverse_removing(np.flatnonzero(row == 0)) for row in rows]
-        return torch.from_numpy(clf.predict_proba(texts, batch_size=batch_size))
+        return torch.from_numpy(clf.predict_proba(classifier_inputs(texts, pair), batch_size=batch_size))
     return forward
 
 
@@ -120,6 +131,7 @@ def kernel_shap(clf: Classifier, tokenized: TokenizedText, target: int, num_samp
     ``num_samples`` coalitions weighted by the Shapley kernel, each text built with LIME's
     masking (:func:`word_presence_forward`), the weighted linear fit's coefficients are the
     word scores. Every token gets its word's score. Seeded: the same seed gives the same scores.
+    A sentence pair's words of both segments are features; every coalition stays a pair.
 
     Parameters
     ----------
@@ -150,7 +162,7 @@ def kernel_shap(clf: Classifier, tokenized: TokenizedText, target: int, num_samp
         raise InputError(f"num_samples must be at least 2, got {num_samples}.")
     if batch_size < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}.")
-    forward = word_presence_forward(clf, tokenized.text, mask, batch_size)
+    forward = word_presence_forward(clf, perturbable_text(tokenized), mask, batch_size, tokenized.is_pair)
     presence = torch.ones(1, len(tokenized.words), dtype=torch.float64)
     with seeded(seed):
         attributions = KernelShap(forward).attribute(presence, baselines=0.0, target=target, n_samples=num_samples,

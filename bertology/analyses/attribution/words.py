@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.core.errors import InputError
@@ -14,6 +15,7 @@ from bertology.core.errors import InputError
 logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\S+")
+PAIR_SEPARATOR = "\u2029"
 
 
 @dataclass
@@ -23,17 +25,23 @@ class TokenizedText:
     Attributes
     ----------
     text
-        The text, cut after the last kept token when it was too long.
+        The text (a pair's first segment), cut after the last kept token when it was too long.
     input_ids
         Token ids, special tokens included.
     tokens
         Token strings.
     token_words
-        Per token, the index of its whitespace word, ``-1`` for special tokens.
+        Per token, the index of its whitespace word in :attr:`words`, ``-1`` for special tokens.
     words
-        The whitespace-separated words of ``text``.
+        The whitespace-separated words of ``text``, then those of ``text_pair``.
     truncated
         Whether the original text was longer than the model accepts.
+    text_pair
+        A sentence pair's second segment (``None`` for one sentence).
+    token_type_ids
+        A pair's segment id per token (``None`` for one sentence, or a tokenizer or model without them).
+    word_segments
+        A pair's segment (0 or 1) per word (``None`` for one sentence).
     """
 
     text: str
@@ -42,6 +50,14 @@ class TokenizedText:
     token_words: np.ndarray
     words: list[str]
     truncated: bool = False
+    text_pair: str | None = None
+    token_type_ids: list[int] | None = None
+    word_segments: list[int] | None = None
+
+    @property
+    def is_pair(self) -> bool:
+        """Whether this is a sentence pair."""
+        return self.text_pair is not None
 
 
 def tokenize_words(clf: Classifier, text: str) -> TokenizedText:
@@ -95,6 +111,143 @@ def tokenize_words(clf: Classifier, text: str) -> TokenizedText:
     token_words = np.where(overlap.any(axis=1) & ~special, overlap.argmax(axis=1), -1)
     return TokenizedText(text=text, input_ids=ids, tokens=clf.tokenizer.convert_ids_to_tokens(ids),
                          token_words=token_words, words=[text[s:e] for s, e in spans])
+
+
+def tokenize_pair(clf: Classifier, first: str, second: str) -> TokenizedText:
+    """Tokenize a sentence pair with the tokenizer's pair encoding and map every token to its word.
+
+    The words are ``first``'s whitespace words, then ``second``'s; ``word_segments`` says
+    which segment each belongs to, ``token_type_ids`` are the tokenizer's segment ids.
+
+    Parameters
+    ----------
+    clf
+        The classifier (its tokenizer and length limit).
+    first, second
+        The two segments (e.g. premise and hypothesis).
+
+    Returns
+    -------
+    TokenizedText
+
+    Raises
+    ------
+    InputError
+        For an empty segment, one containing the paragraph separator U+2029, or a pair longer
+        than the model accepts.
+
+    Examples
+    --------
+    >>> tokenize_pair(clf, "a man", "someone").word_segments  # doctest: +SKIP
+    [0, 0, 1]
+    """
+    for segment in (first, second):
+        if not isinstance(segment, str) or not segment.strip():
+            raise InputError(f"Cannot attribute a pair with an empty segment ({segment!r}): give two sentences "
+                             "with at least one word each.")
+        if PAIR_SEPARATOR in segment:
+            raise InputError("A segment contains the paragraph separator U+2029: replace it by a space.")
+    encoding = clf.tokenizer(first, second, add_special_tokens=True, truncation=False, return_offsets_mapping=True,
+                             return_special_tokens_mask=True, verbose=False)
+    ids = list(encoding["input_ids"])
+    if len(ids) > clf.max_length:
+        raise InputError(f"The pair has {len(ids)} tokens but the model accepts {clf.max_length}: shorten "
+                         "its sentences.")
+    offsets = np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
+    special = np.asarray(encoding["special_tokens_mask"], dtype=bool)
+    sequence = np.array([-1 if s is None else s for s in encoding.sequence_ids()], dtype=np.int64)
+    token_words = np.full(len(ids), -1, dtype=np.int64)
+    words: list[str] = []
+    word_segments: list[int] = []
+    for index, segment in enumerate((first, second)):
+        spans = np.array([m.span() for m in _WORD.finditer(segment)], dtype=np.int64).reshape(-1, 2)
+        inside = (sequence == index) & ~special
+        overlap = (offsets[:, None, 0] < spans[None, :, 1]) & (offsets[:, None, 1] > spans[None, :, 0])
+        found = inside & overlap.any(axis=1)
+        token_words[found] = overlap.argmax(axis=1)[found] + len(words)
+        words += [segment[s:e] for s, e in spans]
+        word_segments += [index] * len(spans)
+    types = encoding.get("token_type_ids") if clf.takes_segment_ids else None
+    return TokenizedText(text=first, input_ids=ids, tokens=clf.tokenizer.convert_ids_to_tokens(ids),
+                         token_words=token_words, words=words, text_pair=second,
+                         token_type_ids=None if types is None else list(types), word_segments=word_segments)
+
+
+def tokenize_input(clf: Classifier, text: str | tuple[str, str]) -> TokenizedText:
+    """:func:`tokenize_words` for one sentence, :func:`tokenize_pair` for a ``(first, second)`` tuple.
+
+    Raises
+    ------
+    InputError
+        For anything else (a list is not a pair: pass a tuple).
+
+    Examples
+    --------
+    >>> tokenize_input(clf, ("a man", "someone")).is_pair  # doctest: +SKIP
+    True
+    """
+    if isinstance(text, tuple):
+        if len(text) != 2 or not all(isinstance(segment, str) for segment in text):
+            raise InputError(f"A sentence pair is a tuple of two strings, got {len(text)} items: pass "
+                             "(first, second).")
+        return tokenize_pair(clf, *text)
+    if not isinstance(text, str):
+        raise InputError(f"attribute takes one text or a (first, second) tuple of strings, not "
+                         f"{type(text).__name__}: call it once per text.")
+    return tokenize_words(clf, text)
+
+
+def model_inputs(clf: Classifier, tokenized: TokenizedText) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    """``input_ids`` ``(1, seq)`` on the classifier's device, and the other forward arguments: the attention
+    mask, and a pair's segment ids when the tokenizer has them.
+
+    Examples
+    --------
+    >>> ids, args = model_inputs(clf, tokenize_words(clf, "a b"))  # doctest: +SKIP
+    >>> len(args)  # doctest: +SKIP
+    1
+    """
+    ids = torch.tensor([tokenized.input_ids], device=clf.device)
+    if tokenized.token_type_ids is None:
+        return ids, (torch.ones_like(ids),)
+    return ids, (torch.ones_like(ids), torch.tensor([tokenized.token_type_ids], device=clf.device))
+
+
+def perturbable_text(tokenized: TokenizedText) -> str:
+    """The text LIME and KernelSHAP mask words of: a pair's segments joined by U+2029 (whitespace, so no word).
+
+    Examples
+    --------
+    >>> perturbable_text(TokenizedText("a b", [], [], np.array([]), ["a", "b", "c"], text_pair="c"))
+    'a b\u2029c'
+    """
+    return tokenized.text if tokenized.text_pair is None else tokenized.text + PAIR_SEPARATOR + tokenized.text_pair
+
+
+def classifier_inputs(texts: list[str], pair: bool) -> list[str] | list[tuple[str, str]]:
+    """Masked :func:`perturbable_text` strings back into what :meth:`Classifier.predict_proba` takes.
+
+    Examples
+    --------
+    >>> classifier_inputs(["a \u2029c"], pair=True)
+    [('a ', 'c')]
+    """
+    if not pair:
+        return texts
+    return [tuple(text.split(PAIR_SEPARATOR, 1)) for text in texts]
+
+
+def pair_parameters(tokenized: TokenizedText) -> dict:
+    """What a result records about a pair: its second segment and each word's segment (nothing for one text).
+
+    Examples
+    --------
+    >>> pair_parameters(TokenizedText("a", [], [], np.array([]), ["a", "b"], text_pair="b", word_segments=[0, 1]))
+    {'text_pair': 'b', 'word_segments': [0, 1]}
+    """
+    if not tokenized.is_pair:
+        return {}
+    return {"text_pair": tokenized.text_pair, "word_segments": list(tokenized.word_segments)}
 
 
 def _truncated(tokenized: TokenizedText) -> TokenizedText:

@@ -56,6 +56,9 @@ class Adapter:
     query_path, key_path
         Paths, relative to a layer, of the query and key projections (their outputs,
         split by head, are each head's query and key vectors).
+    value_path
+        Path, relative to a layer, of the value projection (its output, split by head, is
+        each head's value vectors, bias included).
     scores
         How the model turns queries and keys into pre-softmax scores: ``"scaled_dot"``
         (``q·k/√d_head``) or ``"disentangled"`` (DeBERTa: content-to-content ``q·k`` scaled by
@@ -78,6 +81,7 @@ class Adapter:
     uses_token_type_ids: bool = True
     query_path: str = "attention.self.query"
     key_path: str = "attention.self.key"
+    value_path: str | None = None
     scores: str = "scaled_dot"
 
     def layer_modules(self, model: nn.Module) -> list[nn.Module]:
@@ -120,6 +124,7 @@ _BERT_LIKE = dict(
     attention_path="attention.self",
     mlp_out_path="output.dense",
     attn_output_path="attention.output.dense",
+    value_path="attention.self.value",
 )
 
 ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
@@ -129,7 +134,7 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
     "camembert": Adapter("camembert", **_BERT_LIKE),
     "electra": Adapter("electra", **_BERT_LIKE),
     "deberta-v2": Adapter(
-        "deberta-v2", **_BERT_LIKE,
+        "deberta-v2", **{**_BERT_LIKE, "value_path": "attention.self.value_proj"},
         attention_kwargs=MappingProxyType({"output_attentions": True}),
         uses_token_type_ids=False,
         query_path="attention.self.query_proj",
@@ -145,6 +150,7 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
         uses_token_type_ids=False,
         query_path="attention.q_lin",
         key_path="attention.k_lin",
+        value_path="attention.v_lin",
     ),
     "albert": Adapter(
         "albert",
@@ -155,6 +161,7 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
         shared_layers=True,
         query_path="attention.query",
         key_path="attention.key",
+        value_path="attention.value",
     ),
 })
 

@@ -24,6 +24,7 @@ from transformers import (
     AutoModel,
     AutoModelForMaskedLM,
     AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
     AutoTokenizer,
     PreTrainedModel,
     PreTrainedTokenizerBase,
@@ -35,12 +36,13 @@ from bertology.core.models.adapters import Adapter, get_adapter
 
 logger = logging.getLogger(__name__)
 
-Head = Literal["base", "mlm", "classifier"]
+Head = Literal["base", "mlm", "classifier", "token-classifier"]
 
 _HEAD_CLASSES = {
     "base": AutoModel,
     "mlm": AutoModelForMaskedLM,
     "classifier": AutoModelForSequenceClassification,
+    "token-classifier": AutoModelForTokenClassification,
 }
 
 MINILM_ALIAS = "minilm"
@@ -337,8 +339,9 @@ def load_model(
         ``"minilm"`` (the bundled all-MiniLM-L6-v2), a local directory saved with
         ``save_pretrained``, or a Hugging Face hub id such as ``"bert-base-uncased"``.
     head
-        ``"base"`` (encoder only), ``"mlm"`` (masked-LM head) or ``"classifier"``
-        (sequence classification head).
+        ``"base"`` (encoder only), ``"mlm"`` (masked-LM head), ``"classifier"``
+        (sequence classification head) or ``"token-classifier"`` (a tagger's
+        token-classification head).
     device
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"`` (the local rank's GPU when one is
         visible, else CPU) or ``None`` (CPU); see :func:`resolve_device`.

@@ -48,7 +48,8 @@ def test_declared_options_are_the_functions_defaults():
 
 def test_unknown_method_and_option_list_the_valid_ones_before_any_work():
     with pytest.raises(InputError, match="Unknown attribution method 'shap': choose one of integrated_gradients, "
-                                         "lime, saliency, .*rollout \\(aliases: 'ig' for 'integrated_gradients'\\)"):
+                                         "lime, saliency, .*rollout, attention_flow, norm, value_zeroing "
+                                         "\\(aliases: 'ig' for 'integrated_gradients'\\)"):
         bt.attribute(None, TEXT, method="shap")
     with pytest.raises(InputError, match="deeplift does not take that option \\('n_steps'\\): its options are "
                                          "baseline\\.$"):

@@ -1,0 +1,112 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import bertology as bt
+from bertology.analyses.attribution.benchmark import (
+    ExplanationBenchmark,
+    explanation_benchmark,
+)
+from bertology.core.errors import InputError
+
+TEXTS = ["the film was great", "hated it", "a long , dull and tedious city film", "loved the boys"]
+METHODS = ["saliency", "input_x_gradient", "integrated_gradients", "deeplift", "occlusion", "lime"]
+OPTIONS = {"n_steps": 8, "num_samples": 40}
+FIXTURE = "tests/fixtures/eraser"
+
+
+@pytest.fixture(scope="module")
+def bench(clf):
+    return explanation_benchmark(clf, TEXTS, methods=METHODS, n_boot=50, progress=False, **OPTIONS)
+
+
+@pytest.fixture(scope="module")
+def separate(clf):
+    """Each method through bt.attribute, one text at a time."""
+    return [bt.attribute(clf, text, method=method, **{k: v for k, v in OPTIONS.items()
+                                                      if k in bt.analyses.attribution.get_method(method).options})
+            for text in TEXTS for method in METHODS]
+
+
+def test_batched_attributions_equal_one_text_at_a_time(bench, separate):
+    assert [(r.text, r.method) for r in bench.attributions] == [(r.text, r.method) for r in separate]
+    for ours, alone in zip(bench.attributions, separate):
+        assert ours.target_index == alone.target_index
+        np.testing.assert_allclose(ours.word_scores, alone.word_scores, atol=1e-6, rtol=1e-4)
+        np.testing.assert_allclose(ours.probability, alone.probability, atol=1e-5)
+        if alone.delta is not None:
+            np.testing.assert_allclose(ours.delta, alone.delta, atol=1e-5)
+
+
+def test_faithfulness_equals_faithfulness_of_separate_attributions(clf, bench, separate):
+    expected = bt.faithfulness(clf, separate).scores
+    ours = bench.faithfulness
+    assert ours["method"].tolist() == expected["method"].tolist()
+    assert ours["example"].tolist() == expected["item"].tolist()
+    for column in ("comprehensiveness", "sufficiency", "p_full", "p_without", "p_only"):
+        np.testing.assert_allclose(ours[column], expected[column], atol=1e-5)
+    aopc = expected.groupby(["method", "item"])[["comprehensiveness", "sufficiency"]].mean()
+    for row in bench.scores.itertuples():
+        assert row.aopc_comprehensiveness == pytest.approx(aopc.loc[(row.method, row.example), "comprehensiveness"],
+                                                           abs=1e-6)
+        assert row.aopc_sufficiency == pytest.approx(aopc.loc[(row.method, row.example), "sufficiency"], abs=1e-6)
+
+
+def test_dataset_means_and_intervals(bench):
+    table = bench.to_frame()
+    assert set(table["metric"]) == {"aopc_comprehensiveness", "aopc_sufficiency", "time_per_example_s"}
+    lime = table.set_index(["method", "metric"]).loc[("lime", "aopc_comprehensiveness")]
+    assert lime["mean"] == pytest.approx(bench.scores.query("method == 'lime'")["aopc_comprehensiveness"].mean())
+    assert lime["low"] <= lime["mean"] <= lime["high"]
+    assert (bench.scores["time_s"] > 0).all()
+
+
+def test_agreement_with_itself_is_one_and_pairs_match_scipy(bench, separate):
+    for statistic in ("spearman", "kendall"):
+        matrix = bench.agreement(statistic)
+        assert list(matrix.index) == METHODS and list(matrix.columns) == METHODS
+        np.testing.assert_allclose(np.diag(matrix), 1.0)
+        np.testing.assert_allclose(matrix, matrix.T)
+    by_key = {(r.text, r.method): r.word_scores for r in separate}
+    expected = np.mean([stats.spearmanr(by_key[(t, "lime")], by_key[(t, "integrated_gradients")]).statistic
+                        for t in TEXTS])
+    assert bench.agreement().loc["lime", "integrated_gradients"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_plausibility_rows_equal_plausibility(clf):
+    rationales = bt.load_eraser(FIXTURE)
+    bench = explanation_benchmark(clf, methods=["saliency", "occlusion"], rationales=FIXTURE, n_boot=50,
+                                  progress=False)
+    separate = [bt.attribute(clf, r.text, method=m) for m in ("saliency", "occlusion") for r in rationales]
+    expected = bt.plausibility(separate, rationales, n_boot=50)
+    pd.testing.assert_frame_equal(bench.plausibility, expected.frame, atol=1e-9)
+    summary = expected.summary().set_index(["method", "metric"])
+    table = bench.to_frame().set_index(["method", "metric"])
+    for metric in ("token_f1", "iou_f1", "auprc"):
+        assert table.loc[("occlusion", metric), "mean"] == pytest.approx(summary.loc[("occlusion", metric), "value"])
+
+
+def test_save_load_and_plot(bench, tmp_path):
+    loaded = ExplanationBenchmark.load(bench.save(tmp_path))
+    pd.testing.assert_frame_equal(loaded.to_frame(), bench.to_frame())
+    pd.testing.assert_frame_equal(loaded.agreement(), bench.agreement())
+    assert [r.word_scores for r in loaded.attributions] == [r.word_scores for r in bench.attributions]
+    assert len(bench.plot().axes) == 2
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"texts": TEXTS, "n_stepz": 3}, "n_stepz"),
+    ({"texts": TEXTS, "target": ["positive"]}, "1 targets for 4 texts"),
+    ({"texts": TEXTS, "methods": ["salience"]}, "Unknown attribution method"),
+    ({"texts": TEXTS, "options": {"lime": {"n_steps": 3}}}, "lime does not take"),
+    ({"texts": ["x"], "rationales": FIXTURE}, "not the rationales' documents"),
+    ({"texts": []}, "No texts"),
+])
+def test_bad_input(clf, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        explanation_benchmark(clf, progress=False, **kwargs)
+
+
+def test_exported():
+    assert bt.explanation_benchmark is explanation_benchmark
