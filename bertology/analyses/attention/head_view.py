@@ -13,10 +13,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import torch
 from matplotlib.figure import Figure
 
 from bertology.analyses.attention.neuron import query_key
 from bertology.analyses.attention.sentence import SentenceAttention, Text, sentence_attention
+from bertology.core.attention import word_attention as core_word_attention
 from bertology.core.errors import InputError
 from bertology.core.io import write_json_atomic
 from bertology.core.models import LoadedModel
@@ -48,7 +50,8 @@ def safe_json(payload: object) -> str:
 
 def word_attention(patterns: np.ndarray, words: Sequence[int]) -> np.ndarray:
     """Token attention aggregated to words as Clark et al. (2019): sum over the pieces of a
-    split attended word, mean over the pieces of a split attending word.
+    split attended word, mean over the pieces of a split attending word (one sentence, as
+    arrays; :func:`bertology.core.attention.word_attention` for batches of tensors).
 
     Parameters
     ----------
@@ -68,10 +71,11 @@ def word_attention(patterns: np.ndarray, words: Sequence[int]) -> np.ndarray:
     >>> word_attention(p, [0, 1, 1]).tolist()
     [[0.5, 0.5], [0.1, 0.9]]
     """
-    words = np.asarray(words)
-    onehot = np.eye(int(words.max()) + 1)[words]
-    to_words = patterns @ onehot
-    return np.swapaxes(np.swapaxes(to_words, -1, -2) @ onehot / onehot.sum(axis=0), -1, -2)
+    units = torch.as_tensor(np.asarray(words), dtype=torch.long)[None]  # (1, tokens)
+    tokens = torch.as_tensor(np.asarray(patterns, dtype=np.float64))
+    batched = tokens.reshape(-1, 1, 1, *tokens.shape[-2:])  # (maps, batch 1, head 1, tokens, tokens)
+    merged = core_word_attention(batched, units, int(units.max()) + 1)
+    return merged.reshape(*tokens.shape[:-2], *merged.shape[-2:]).numpy()
 
 
 class _Page:

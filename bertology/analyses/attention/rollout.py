@@ -12,47 +12,11 @@ from matplotlib.figure import Figure
 
 from bertology.analyses.attention.figures import plot_attention_map
 from bertology.analyses.attention.sentence import Text, sentence_attention
-from bertology.core.errors import InputError
+from bertology.core.attention import rollout
 from bertology.core.models import LoadedModel
 from bertology.core.results import Result
 
 MAPS_FILE = "maps.npz"
-
-
-def rollout(patterns: np.ndarray) -> np.ndarray:
-    """Attention rollout of Abnar & Zuidema (2020) from raw patterns.
-
-    "Quantifying Attention Flow in Transformers" (ACL 2020): per layer
-    ``A' = 0.5 · mean_heads(A) + 0.5 · I``, rows renormalised to sum to one, and
-    ``R_l = A'_l · R_{l-1}`` with ``R_0 = A'_0``.
-
-    Parameters
-    ----------
-    patterns
-        ``(layers, heads, query, key)`` attention probabilities.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(layers, query, key)``: ``R_l`` for every layer ``l`` (the last is the rollout
-        of the whole model).
-
-    Examples
-    --------
-    >>> rollout(np.full((2, 1, 2, 2), 0.5))[-1]  # A' = [[.75, .25], [.25, .75]], squared
-    array([[0.625, 0.375],
-           [0.375, 0.625]])
-    """
-    if patterns.ndim != 4 or patterns.shape[-1] != patterns.shape[-2]:
-        raise InputError(f"patterns must be (layers, heads, query, key) with query == key, got {patterns.shape}.")
-    size = patterns.shape[-1]
-    augmented = 0.5 * patterns.mean(axis=1, dtype=np.float64) + 0.5 * np.eye(size)
-    augmented /= augmented.sum(axis=-1, keepdims=True)
-    joint = np.empty_like(augmented)
-    joint[0] = augmented[0]
-    for layer in range(1, len(augmented)):
-        joint[layer] = augmented[layer] @ joint[layer - 1]
-    return joint
 
 
 @dataclass

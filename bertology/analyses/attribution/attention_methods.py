@@ -11,6 +11,7 @@ from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.gradients import gradient_result
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import TokenizedText
+from bertology.core.attention import residual_attention, rollout
 from bertology.core.errors import InputError
 from bertology.core.hooks import intervene, trace, unwrap_model
 
@@ -156,16 +157,9 @@ def attention_rollout(clf: Classifier, tokenized: TokenizedText, target: int,
     >>> r = attention_rollout(clf, tokenize_words(clf, "a fine film"), target=1)  # doctest: +SKIP
     """
     patterns = attention_patterns(clf, tokenized, list(range(_num_layers(clf))))
-    mixed = _residual(patterns.mean(dim=1), residual)  # (layers, seq, seq)
-    rollout = mixed[0]
-    for layer in mixed[1:]:
-        rollout = layer @ rollout
-    return gradient_result(clf, tokenized, target, "rollout", rollout[0].numpy(),
+    joint = rollout(patterns.numpy(), residual)[-1]  # (seq, seq)
+    return gradient_result(clf, tokenized, target, "rollout", joint[0],
                            {"residual": bool(residual), "row": "[CLS]", "heads": "mean"})
-
-
-def _residual(mixed: torch.Tensor, residual: bool) -> torch.Tensor:
-    return 0.5 * mixed + 0.5 * torch.eye(mixed.shape[-1], dtype=mixed.dtype) if residual else mixed
 
 
 def attention_flow(clf: Classifier, tokenized: TokenizedText, target: int,
@@ -204,7 +198,7 @@ def attention_flow(clf: Classifier, tokenized: TokenizedText, target: int,
     from networkx.algorithms.flow import edmonds_karp
 
     patterns = attention_patterns(clf, tokenized, list(range(_num_layers(clf))))
-    mixed = _residual(patterns.mean(dim=1), residual).numpy()
+    mixed = residual_attention(patterns.numpy(), residual)
     n_layers, n, _ = mixed.shape
     graph = nx.DiGraph()
     for layer in range(n_layers):

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from bertology.analyses.syntax.heads_result import DIRECTIONS, MIN_COUNT, DependencyHeads
+from bertology.core.attention import check_from_split, word_attention
 from bertology.core.data.conllu import DependencySentence, load_conllu
 from bertology.core.errors import InputError
 from bertology.core.extraction import batch_tensors, encode_corpus, length_sorted_batches
@@ -31,10 +32,6 @@ from bertology.core.progress import progress_bar
 from bertology.core.viz import save_figure
 
 logger = logging.getLogger(__name__)
-
-FROM_SPLIT = ("mean", "first", "max")
-"""How the attention rows of a word split into several pieces are merged: their mean (the paper), the
-first piece's row (the default of the released ``make_attn_word_level``), or their maximum renormalised."""
 
 OFFSETS = tuple(range(-3, 3))
 """Relative positions of the fixed-offset baseline: ``range(-3, 3)`` as in the notebook."""
@@ -50,76 +47,6 @@ PUNCTUATION = "PUNCT"
 
 CHUNK_SENTENCES = 512
 """Sentences tokenized at a time: memory stays bounded however large the treebank is."""
-
-
-def check_from_split(from_split: str) -> str:
-    """``from_split`` must be one of :data:`FROM_SPLIT`; returns it.
-
-    Examples
-    --------
-    >>> check_from_split("mean")
-    'mean'
-    >>> check_from_split("sum")  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    bertology.core.errors.InputError: from_split='sum' is unknown: ...
-    """
-    if from_split not in FROM_SPLIT:
-        raise InputError(f"from_split={from_split!r} is unknown: choose \"mean\" (the paper), \"first\" or \"max\".")
-    return from_split
-
-
-def word_attention(patterns: torch.Tensor, token_units: torch.Tensor, n_units: int,
-                   from_split: str = "mean") -> torch.Tensor:
-    """Token-to-token attention as unit-to-unit attention (``bpe_utils.get_word_word_attention``).
-
-    A unit is a word or one special token. The attention *to* a split word is the sum of
-    the attention to its pieces; the attention *from* a split word is the mean of its
-    pieces' rows (``from_split="mean"``, the paper), the first piece's row (``"first"``)
-    or the element-wise maximum of the rows divided by its sum (``"max"``).
-
-    Parameters
-    ----------
-    patterns
-        ``(..., batch, heads, tokens, tokens)`` attention probabilities.
-    token_units
-        ``(batch, tokens)`` long: the unit of each token, or ``n_units`` for a token of
-        no unit (padding).
-    n_units
-        Units per sentence of the batch (the largest count; missing units stay zero).
-    from_split
-        One of :data:`FROM_SPLIT`.
-
-    Returns
-    -------
-    torch.Tensor
-        ``(..., batch, heads, n_units, n_units)``.
-
-    Examples
-    --------
-    ``[CLS] a b ##c [SEP]``: the word ``bc`` has two pieces (units: a, bc, [CLS], [SEP]).
-
-    >>> a = torch.tensor([[.1, .2, .3, .4, 0], [0, 0, .5, .5, 0], [0, .2, .2, .2, .4],
-    ...                   [.1, .1, .1, .1, .6], [1, 0, 0, 0, 0]])[None, None]
-    >>> units = torch.tensor([[2, 0, 1, 1, 3]])
-    >>> word_attention(a, units, 4)[0, 0]
-    tensor([[0.0000, 1.0000, 0.0000, 0.0000],
-            [0.1500, 0.3000, 0.0500, 0.5000],
-            [0.2000, 0.7000, 0.1000, 0.0000],
-            [0.0000, 0.0000, 1.0000, 0.0000]])
-    """
-    check_from_split(from_split)
-    members = torch.nn.functional.one_hot(token_units, n_units + 1)[..., :n_units].to(patterns.dtype)  # (b, t, u)
-    to_units = patterns @ members[:, None]                                     # (..., b, h, t, u)
-    if from_split == "max":
-        index = token_units[:, None, :, None].expand(to_units.shape)
-        rows = torch.zeros(*to_units.shape[:-2], n_units + 1, n_units, dtype=to_units.dtype, device=to_units.device)
-        rows = rows.scatter_reduce(-2, index, to_units, reduce="amax", include_self=False)[..., :n_units, :]
-        return rows / rows.sum(-1, keepdim=True).clamp(min=torch.finfo(rows.dtype).tiny)
-    if from_split == "first":
-        weights = members * (members.cumsum(1) == 1)
-    else:
-        weights = members / members.sum(1, keepdim=True).clamp(min=1)
-    return weights.transpose(1, 2)[:, None] @ to_units
 
 
 def without_self_and_padding(words: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
