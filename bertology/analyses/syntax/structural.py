@@ -15,10 +15,12 @@ matrix (rank ``k``). Training follows the authors' released code
 
 The held-out set is a seeded portion of the training sentences (the authors used the PTB
 development split). All layers are trained together: their parameters form one
-``(n_layers, d, k)`` tensor, each batch's word vectors are gathered once for every layer,
-the layers' losses are summed (so each layer's gradient is its own), and Adam, the
-learning-rate schedule and early stopping run per layer; a layer that stops leaves the
-batched computation. The result equals training each layer alone with the same seed.
+``(n_layers, d, k)`` tensor, each batch is built and its word vectors gathered once for
+every layer, and each layer's gradient of its own loss is computed in closed form (no
+autograd; see :func:`_gradient`). Adam (``torch.optim.Adam``, one parameter group per
+layer), the learning-rate schedule and early stopping run per layer; a layer that stops
+leaves the batched computation. The result equals training each layer alone with the same
+seed.
 """
 
 from __future__ import annotations
@@ -116,8 +118,9 @@ class ProbeFit:
 class _Batch:
     rows: np.ndarray         # (W,) rows of the word-vector arrays
     lengths: torch.Tensor    # (S,) float
-    gold: torch.Tensor       # (S, T, T) distances or (W,) depths; padding -1
-    index: torch.Tensor      # (S, T) position of each word in rows (W for padding) or (W,) sentence of each word
+    gold: torch.Tensor       # (S, T, T) distances (padding -1) or (W,) depths
+    index: torch.Tensor      # (W,) position of each word in the flattened (S, T) padding, or its sentence (depth)
+    weight: torch.Tensor     # (S, T, T) 1/|s|² on word pairs, 0 on padding, or (W,) 1/|s| (depth)
 
 
 def _labels(sentence: SentenceTree, kind: str) -> np.ndarray:
@@ -131,75 +134,81 @@ def _word_rows(ids: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _make_batch(ids: np.ndarray, offsets: np.ndarray, labels: Sequence[np.ndarray], kind: str,
-                device: torch.device) -> _Batch:
+                device: torch.device, dtype: torch.dtype = torch.float32) -> _Batch:
     ids = np.sort(ids)
     rows, lengths = _word_rows(ids, offsets)
+    sentence = np.repeat(np.arange(len(ids)), lengths)
     if kind == "depth":
         gold = torch.from_numpy(np.concatenate([labels[i] for i in ids]))
-        index = torch.from_numpy(np.repeat(np.arange(len(ids)), lengths))
+        index = torch.from_numpy(sentence)
+        weight = torch.from_numpy(1.0 / lengths[sentence])
     else:
         width = int(lengths.max())
-        positions = np.concatenate([[0], np.cumsum(lengths)[:-1]])[:, None] + np.arange(width)[None, :]
-        index = torch.from_numpy(np.where(np.arange(width)[None, :] < lengths[:, None], positions, len(rows)))
-        gold = torch.full((len(ids), width, width), -1.0)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        index = torch.from_numpy(sentence * width + np.arange(len(rows)) - starts[sentence])
+        gold = torch.full((len(ids), width, width), -1.0, dtype=torch.float64)
         for slot, i in enumerate(ids):
             n = int(lengths[slot])
             gold[slot, :n, :n] = torch.from_numpy(labels[i])
-    return _Batch(rows, torch.from_numpy(lengths).float().to(device), gold.to(device), index.to(device))
+        weight = (gold >= 0) / torch.from_numpy(lengths).double().pow(2)[:, None, None]
+    return _Batch(rows, torch.from_numpy(lengths).to(device, dtype), gold.to(device, dtype), index.to(device),
+                  weight.to(device, dtype))
 
 
 def _gather(arrays: Sequence[np.ndarray], which: Sequence[int], rows: np.ndarray,
             device: torch.device) -> torch.Tensor:
     """``(len(which), W, d)`` float32 vectors of ``rows`` for the layers at positions ``which``."""
-    stacked = np.stack([np.asarray(arrays[i][rows], dtype=np.float32) for i in which])
+    stacked = np.empty((len(which), len(rows), arrays[0].shape[1]), dtype=np.float32)
+    for slot, i in enumerate(which):
+        stacked[slot] = arrays[i][rows]
     return torch.from_numpy(stacked).to(device)
 
 
-def _predict(vectors: torch.Tensor, weights: torch.Tensor, batch: _Batch, kind: str) -> torch.Tensor:
-    """Predicted distances ``(L, S, T, T)`` or depths ``(L, W)`` of a batch."""
+def _project(vectors: torch.Tensor, weights: torch.Tensor, batch: _Batch, kind: str) -> torch.Tensor:
+    """Projected words ``h B^T`` of a batch: ``(L, W, k)`` (depth) or zero-padded ``(L, S, T, k)`` (distance)."""
     projected = torch.bmm(vectors, weights)
+    if kind == "depth":
+        return projected
+    n_layers, rank = projected.shape[0], projected.shape[2]
+    width = batch.gold.shape[-1]
+    padded = projected.new_zeros(n_layers, len(batch.lengths) * width, rank)
+    padded[:, batch.index] = projected
+    return padded.view(n_layers, len(batch.lengths), width, rank)
+
+
+def _predict(projected: torch.Tensor, kind: str) -> torch.Tensor:
+    """Predicted squared distances ``(L, S, T, T)`` or depths ``(L, W)`` from :func:`_project`'s output."""
     norms = (projected * projected).sum(-1)
     if kind == "depth":
         return norms
-    padded = torch.cat([projected, projected.new_zeros(projected.shape[0], 1, projected.shape[2])], dim=1)
-    padded = padded[:, batch.index]
-    norms = torch.cat([norms, norms.new_zeros(norms.shape[0], 1)], dim=1)[:, batch.index]
-    return norms[..., :, None] + norms[..., None, :] - 2 * padded @ padded.transpose(-1, -2)
+    return norms[..., :, None] + norms[..., None, :] - 2 * projected @ projected.transpose(-1, -2)
 
 
 def _sentence_losses(predicted: torch.Tensor, batch: _Batch, kind: str) -> torch.Tensor:
     """``(L, S)`` L1 loss of each sentence, normalised by ``|s|`` (depth) or ``|s|²`` (distance) as ``loss.py``."""
+    errors = (predicted - batch.gold).abs() * batch.weight
     if kind == "depth":
-        errors = (predicted - batch.gold).abs()
-        totals = errors.new_zeros(predicted.shape[0], len(batch.lengths)).index_add_(1, batch.index, errors)
-        return totals / batch.lengths
-    errors = (predicted - batch.gold).abs() * (batch.gold >= 0)
-    return errors.sum((-1, -2)) / batch.lengths.pow(2)
+        return errors.new_zeros(predicted.shape[0], len(batch.lengths)).index_add_(1, batch.index, errors)
+    return errors.sum((-1, -2))
 
 
-class _LayerAdam:
-    """``torch.optim.Adam`` on an ``(L, d, k)`` tensor with one learning rate per layer."""
+def _gradient(vectors: torch.Tensor, projected: torch.Tensor, batch: _Batch, kind: str) -> torch.Tensor:
+    """``(L, d, k)`` gradient of the batch loss (the sentences' mean :func:`_sentence_losses`) for each layer.
 
-    def __init__(self, params: torch.Tensor) -> None:
-        self.mean = torch.zeros_like(params)
-        self.square = torch.zeros_like(params)
-        self.lr = np.full(len(params), LEARNING_RATE)
-        self.steps = 0
-
-    def step(self, params: torch.Tensor, which: np.ndarray, grad: torch.Tensor) -> None:
-        """One update of the layers ``which`` (their gradients stacked in ``grad``)."""
-        self.steps += 1
-        beta1, beta2 = BETAS
-        correction1, correction2 = 1 - beta1 ** self.steps, math.sqrt(1 - beta2 ** self.steps)
-        if len(which) == len(params):
-            parts = [(slice(None), grad, torch.from_numpy(self.lr / correction1).to(params)[:, None, None])]
-        else:
-            parts = [(int(layer), grad[slot], float(self.lr[layer] / correction1)) for slot, layer in enumerate(which)]
-        for where, gradient, step_size in parts:
-            mean, square = self.mean[where], self.square[where]
-            mean.lerp_(gradient, 1 - beta1)
-            square.mul_(beta2).addcmul_(gradient, gradient, value=1 - beta2)
-            params[where] -= step_size * mean / (square.sqrt() / correction2).add_(ADAM_EPS)
+    With ``P`` the projected words of a sentence and ``E = ∂loss/∂D`` (the sign of the
+    error on each word pair, weighted as the loss), the predicted squared distances
+    ``Dᵢⱼ = ‖Pᵢ‖² + ‖Pⱼ‖² − 2 Pᵢ·Pⱼ`` give ``∂loss/∂P = 2 (diag(F 1) − F) P`` with
+    ``F = E + Eᵀ``; the depths ``‖Pᵢ‖²`` give ``∂loss/∂Pᵢ = 2 Eᵢ Pᵢ``. Then
+    ``∂loss/∂B^T = Hᵀ ∂loss/∂P``.
+    """
+    scale = 2.0 / len(batch.lengths)
+    if kind == "depth":
+        signs = torch.sign((projected * projected).sum(-1) - batch.gold)
+        return torch.bmm(vectors.transpose(1, 2), projected * (signs * batch.weight * scale)[..., None])
+    signs = torch.sign(_predict(projected, kind) - batch.gold) * (batch.weight * scale)
+    pairs = signs + signs.transpose(-1, -2)
+    words = (torch.diag_embed(pairs.sum(-1)) - pairs) @ projected
+    return torch.bmm(vectors.transpose(1, 2), words.flatten(1, 2)[:, batch.index])
 
 
 def _initial_weights(layers: Sequence[int], hidden: int, rank: int, seed: int) -> np.ndarray:
@@ -253,13 +262,22 @@ def train_probes(arrays: Sequence[np.ndarray], layers: Sequence[int], offsets: n
     >>> fit.weights.shape, fit.epochs.tolist()
     ((1, 4, 4), [2])
     """
-    device = torch.device(device)
+    with torch.no_grad():
+        return _train(arrays, layers, offsets, labels, train, dev, kind, rank, seed, epochs, batch_size,
+                      torch.device(device), progress)
+
+
+def _train(arrays: Sequence[np.ndarray], layers: Sequence[int], offsets: np.ndarray, labels: Sequence[np.ndarray],
+           train: np.ndarray, dev: np.ndarray, kind: str, rank: int | None, seed: int, epochs: int, batch_size: int,
+           device: torch.device, progress: bool) -> ProbeFit:
     hidden = int(arrays[0].shape[1])
     rank = hidden if rank is None else int(rank)
     n_layers = len(arrays)
     params = torch.from_numpy(_initial_weights(layers, hidden, rank, seed)).to(device)
     best = params.clone()
-    adam = _LayerAdam(params)
+    layer_params = [torch.nn.Parameter(layer, requires_grad=False) for layer in params]
+    adam = torch.optim.Adam([{"params": [layer]} for layer in layer_params], lr=LEARNING_RATE, betas=BETAS,
+                            eps=ADAM_EPS, fused=device.type in ("cpu", "cuda") or None)
     plateau_best = np.full(n_layers, np.inf)
     best_dev = np.full(n_layers, np.inf)
     best_epoch = np.full(n_layers, -1)
@@ -274,28 +292,30 @@ def train_probes(arrays: Sequence[np.ndarray], layers: Sequence[int], offsets: n
         order = shuffle.permutation(train)
         for start in range(0, len(order), batch_size):
             batch = _make_batch(order[start:start + batch_size], offsets, labels, kind, device)
-            weights = (params if len(which) == n_layers else params[selected]).detach().requires_grad_()
-            loss = _sentence_losses(_predict(_gather(arrays, which, batch.rows, device), weights, batch, kind),
-                                    batch, kind).mean(-1).sum()
-            (grad,) = torch.autograd.grad(loss, weights)
-            adam.step(params, which, grad)
+            weights = params if len(which) == n_layers else params[selected]
+            vectors = _gather(arrays, which, batch.rows, device)
+            grad = _gradient(vectors, _project(vectors, weights, batch, kind), batch, kind)
+            for slot, layer in enumerate(which):
+                layer_params[layer].grad = grad[slot]
+            adam.step()
         trained[which] += 1
-        with torch.inference_mode():
-            dev_total = np.zeros(len(which))
-            for batch in dev_batches:
-                predicted = _predict(_gather(arrays, which, batch.rows, device), params[selected], batch, kind)
-                dev_total += _sentence_losses(predicted, batch, kind).sum(-1).double().cpu().numpy()
+        weights = params if len(which) == n_layers else params[selected]
+        dev_total = np.zeros(len(which))
+        for batch in dev_batches:
+            predicted = _predict(_project(_gather(arrays, which, batch.rows, device), weights, batch, kind), kind)
+            dev_total += _sentence_losses(predicted, batch, kind).sum(-1).double().cpu().numpy()
         dev_loss = dev_total / len(dev)
         for slot, layer in enumerate(which):
             if dev_loss[slot] < plateau_best[layer] * (1 - PLATEAU_THRESHOLD):
                 plateau_best[layer] = dev_loss[slot]
-            elif adam.lr[layer] * (1 - LR_FACTOR) > LR_EPS:
-                adam.lr[layer] *= LR_FACTOR
+            elif adam.param_groups[layer]["lr"] * (1 - LR_FACTOR) > LR_EPS:
+                adam.param_groups[layer]["lr"] *= LR_FACTOR
             if dev_loss[slot] < best_dev[layer] - STOP_DELTA:
                 best_dev[layer], best_epoch[layer] = dev_loss[slot], epoch
                 best[layer] = params[layer]
             elif best_epoch[layer] < epoch - STOP_PATIENCE:
                 active[layer] = False
+                layer_params[layer].grad = None
         if not active.any():
             break
     return ProbeFit(list(layers), best.cpu().numpy(), trained, best_dev)

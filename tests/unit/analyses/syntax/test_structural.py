@@ -213,15 +213,45 @@ def test_losses_follow_the_authors_normalisation():
     offsets = np.array([0, 2, 5])
     batch = st._make_batch(np.array([1, 0]), offsets, labels, "distance", torch.device("cpu"))
     vectors = torch.tensor([[[0.0], [2.0], [0.0], [1.0], [3.0]]])
-    predicted = st._predict(vectors, torch.ones(1, 1, 1), batch, "distance")
+    predicted = st._predict(st._project(vectors, torch.ones(1, 1, 1), batch, "distance"), "distance")
     # sentence 0: predicted [[0,4],[4,0]] vs gold [[0,1],[1,0]] -> |.| sums to 6, / 2^2
     # sentence 1: predicted [[0,1,9],[1,0,4],[9,4,0]] -> errors 0+0+7+0+0+3+7+3+0 = 20, / 3^2
     np.testing.assert_allclose(st._sentence_losses(predicted, batch, "distance").numpy(), [[6 / 4, 20 / 9]])
     depth_labels = [np.array([1, 0], np.float32), np.array([0, 1, 2], np.float32)]
     batch = st._make_batch(np.array([0, 1]), offsets, depth_labels, "depth", torch.device("cpu"))
-    predicted = st._predict(vectors, torch.ones(1, 1, 1), batch, "depth")
+    predicted = st._predict(st._project(vectors, torch.ones(1, 1, 1), batch, "depth"), "depth")
     # depths predicted [0, 4] and [0, 1, 9]: errors (1 + 4) / 2 and (0 + 0 + 7) / 3
     np.testing.assert_allclose(st._sentence_losses(predicted, batch, "depth").numpy(), [[5 / 2, 7 / 3]])
+
+
+@pytest.mark.parametrize("kind", ["distance", "depth"])
+def test_analytic_gradient_equals_autograd_of_the_authors_loss(kind):
+    """The closed-form gradient equals torch.autograd through the authors' explicit forward ((B, T, T, k)
+    differences, masked L1 / |s|^2 or / |s|, mean over the batch's sentences), per layer, in float64."""
+    rng = np.random.default_rng(1)
+    heads = [_random_heads(int(n), rng) for n in rng.integers(2, 9, size=7)]
+    offsets = np.concatenate([[0], np.cumsum([len(h) for h in heads])])
+    labels = [(tree_distances(h) if kind == "distance" else tree_depths(h)).astype(np.float32) for h in heads]
+    ids = np.array([5, 0, 3, 6, 2])
+    batch = st._make_batch(ids, offsets, labels, kind, torch.device("cpu"), torch.float64)
+    vectors = torch.from_numpy(rng.normal(size=(3, offsets[-1], 6)))
+    weights = torch.from_numpy(rng.normal(scale=0.5, size=(3, 6, 4)))
+    analytic = st._gradient(vectors[:, batch.rows], st._project(vectors[:, batch.rows], weights, batch, kind),
+                            batch, kind)
+    for layer in range(3):
+        proj = weights[layer].clone().requires_grad_()
+        total = 0
+        for i in np.sort(ids):
+            transformed = vectors[layer, offsets[i]:offsets[i + 1]] @ proj
+            gold = torch.from_numpy(labels[i]).double()
+            if kind == "distance":
+                expanded = transformed.unsqueeze(1).expand(-1, len(gold), -1)
+                predicted = ((expanded - expanded.transpose(0, 1)) ** 2).sum(-1)
+            else:
+                predicted = (transformed * transformed).sum(-1)
+            total = total + (predicted - gold).abs().sum() / len(gold) ** gold.dim()
+        (expected,) = torch.autograd.grad(total / len(ids), proj)
+        np.testing.assert_allclose(analytic[layer].numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_linear_chain_baseline_scores_the_chain_tree():
