@@ -98,14 +98,25 @@ def config_for(arch: str, tokenizer: tf.PreTrainedTokenizerFast, num_labels: int
 
 
 _HEADS = {"base": tf.AutoModel, "mlm": tf.AutoModelForMaskedLM, "classifier": tf.AutoModelForSequenceClassification,
-          "token-classifier": tf.AutoModelForTokenClassification}
+          "token-classifier": tf.AutoModelForTokenClassification,
+          "regression": tf.AutoModelForSequenceClassification}
 
 
 def build_tiny_model(arch: str, head: str, directory: Path, seed: int = 0) -> Path:
-    """Save a seeded random ``arch`` model with ``head`` weights and its tokenizer to ``directory``."""
+    """Save a seeded random ``arch`` model with ``head`` weights and its tokenizer to ``directory``.
+
+    ``head="regression"`` is a sequence-classification model with one output and
+    ``problem_type="regression"`` (an STS-B-style regressor whose output is called ``similarity``),
+    initialised with ten times the usual spread so its output moves visibly with the input;
+    load it with ``head="classifier"``.
+    """
     tokenizer = tokenizer_for(arch)
+    config = config_for(arch, tokenizer)
+    if head == "regression":
+        config.num_labels, config.problem_type, config.initializer_range = 1, "regression", 0.2
+        config.id2label, config.label2id = {0: "similarity"}, {"similarity": 0}
     torch.manual_seed(seed)
-    model = _HEADS[head].from_config(config_for(arch, tokenizer)).eval()
+    model = _HEADS[head].from_config(config).eval()
     if directory.exists():
         shutil.rmtree(directory)
     model.save_pretrained(directory)

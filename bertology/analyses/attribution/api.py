@@ -37,7 +37,9 @@ def attribute(clf: Classifier, text: str | tuple[str, str], method: str = "integ
         ``"kernel_shap"``, ``"attention"``, ``"rollout"``, ``"attention_flow"``, ``"norm"`` or
         ``"value_zeroing"``.
     target
-        Label name, class index, or ``None`` for the predicted class. For a token classifier
+        Label name, class index, or ``None`` for the predicted class. A regression head
+        (``clf.regression``, e.g. an STS-B model) has one output, its predicted value, which
+        every method explains as it is (no softmax; ``result.output`` says so). For a token classifier
         (``Classifier.from_pretrained`` of a token-classification model):
         ``("token", word_index, label)``, the label (name, index or ``None`` for the
         predicted one) of the word's first token, explained by a gradient method.

@@ -4,10 +4,13 @@ value zeroing (Mohebbi et al. 2023), read through ``bertology.core.hooks``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 
-from bertology.analyses.attribution.classifier import Classifier
+from bertology.analyses.attribution.classifier import Classifier, segment_kwargs
 from bertology.analyses.attribution.gradients import gradient_result
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import TokenizedText
@@ -16,8 +19,23 @@ from bertology.core.errors import InputError
 from bertology.core.hooks import intervene, trace, unwrap_model
 
 
+def encoder_inputs(clf: Classifier, tokenized: TokenizedText) -> dict[str, torch.Tensor]:
+    """The encoder's keyword inputs for one text: ``input_ids``, ``attention_mask`` and, for a sentence pair, its
+    segment ids ``token_type_ids``.
+
+    Examples
+    --------
+    >>> sorted(encoder_inputs(clf, tokenize_input(clf, ("a man", "someone"))))  # doctest: +SKIP
+    ['attention_mask', 'input_ids', 'token_type_ids']
+    """
+    ids = torch.tensor([tokenized.input_ids], device=clf.device)
+    types = None if tokenized.token_type_ids is None else torch.tensor([tokenized.token_type_ids], device=clf.device)
+    return {"input_ids": ids, "attention_mask": torch.ones_like(ids), **segment_kwargs(types)}
+
+
 def attention_patterns(clf: Classifier, tokenized: TokenizedText, layers: list[int]) -> torch.Tensor:
-    """Attention probabilities ``(layers, heads, seq, seq)`` of the classifier's encoder for one text.
+    """Attention probabilities ``(layers, heads, seq, seq)`` of the classifier's encoder for one text (a pair's
+    segment ids passed to the model).
 
     Examples
     --------
@@ -26,15 +44,15 @@ def attention_patterns(clf: Classifier, tokenized: TokenizedText, layers: list[i
     """
     model = _encoder(clf)
     names = [f"layers.{layer}.attn.pattern" for layer in layers]
-    ids = torch.tensor([tokenized.input_ids], device=clf.device)
     with torch.inference_mode(), trace(model, names, stop=True) as cache:
-        model(input_ids=ids, attention_mask=torch.ones_like(ids))
+        model(**encoder_inputs(clf, tokenized))
     return torch.stack([cache[name][0] for name in names]).double().cpu()
 
 
 def attention_values(clf: Classifier, tokenized: TokenizedText,
                      hidden: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """Every layer's attention probabilities and value vectors for one text, in one forward pass.
+    """Every layer's attention probabilities and value vectors for one text (a pair's segment ids passed to the
+    model), in one forward pass.
 
     The values are the outputs of the value projection named by the architecture's adapter
     (``value_path``, bias included), split by head.
@@ -61,10 +79,9 @@ def attention_values(clf: Classifier, tokenized: TokenizedText,
                for module in dict.fromkeys(modules)]
     names = [f"layers.{i}.attn.pattern" for i in range(n_layers)]
     outputs = [f"layers.{i}.resid_post" for i in range(n_layers)] if hidden else []
-    ids = torch.tensor([tokenized.input_ids], device=clf.device)
     try:
         with torch.inference_mode(), trace(model, names + outputs, stop=True) as cache:
-            model(input_ids=ids, attention_mask=torch.ones_like(ids))
+            model(**encoder_inputs(clf, tokenized))
     finally:
         for handle in handles:
             handle.remove()
@@ -72,6 +89,25 @@ def attention_values(clf: Classifier, tokenized: TokenizedText,
     values = torch.stack([flat.view(flat.shape[0], heads, -1).transpose(0, 1) for flat in seen[:n_layers]])
     states = torch.stack([cache[name][0] for name in outputs]) if hidden else None
     return patterns, values, states
+
+
+@contextmanager
+def _copied_at(model: torch.nn.Module, layer: int, copies: int) -> Iterator[None]:
+    """Within the block, a one-row forward pass becomes ``copies`` identical rows at the input of ``layer``
+    (the layers below run once; the attention mask and segment ids of the one row broadcast)."""
+    hf_model, adapter = unwrap_model(model)
+
+    def expand(_module: torch.nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        if args:
+            return (args[0].expand(copies, *args[0].shape[1:]), *args[1:]), kwargs
+        states = kwargs["hidden_states"]
+        return args, {**kwargs, "hidden_states": states.expand(copies, *states.shape[1:])}
+
+    handle = adapter.layer_modules(hf_model)[layer].register_forward_pre_hook(expand, with_kwargs=True)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 def _encoder(clf: Classifier) -> torch.nn.Module:
@@ -170,8 +206,10 @@ def attention_flow(clf: Classifier, tokenized: TokenizedText, target: int,
     input) has an edge to every ``(l - 1, j)`` with capacity ``Â_l[i, j]``, the head-mean
     attention with the residual connection as ``0.5·A + 0.5·I`` (``residual=True``). A
     token's score is the maximum flow from the last layer's ``[CLS]`` node to its input node
-    (Edmonds–Karp, as the authors' ``compute_flows``), normalised to sum to 1; a word's score
-    is the sum of its tokens'. It does not depend on ``target``.
+    (the value of the authors' ``compute_flows``, which runs networkx's Edmonds–Karp; here
+    networkx's shortest augmenting path on one residual network reused for every input node,
+    the same maximum), normalised to sum to 1; a word's score is the sum of its tokens'. It
+    does not depend on ``target``.
 
     Parameters
     ----------
@@ -194,21 +232,31 @@ def attention_flow(clf: Classifier, tokenized: TokenizedText, target: int,
     >>> round(sum(r.token_scores), 6)  # doctest: +SKIP
     1.0
     """
-    import networkx as nx
-    from networkx.algorithms.flow import edmonds_karp
-
     patterns = attention_patterns(clf, tokenized, list(range(_num_layers(clf))))
-    mixed = residual_attention(patterns.numpy(), residual)
+    flows = _max_flows(residual_attention(patterns.numpy(), residual))
+    return gradient_result(clf, tokenized, target, "attention_flow", flows / flows.sum(),
+                           {"residual": bool(residual), "row": "[CLS]", "heads": "mean"})
+
+
+def _max_flows(mixed: np.ndarray) -> np.ndarray:
+    """Maximum flow from the top ``[CLS]`` node to each input node of the layered graph of ``mixed``
+    ``(layers, seq, seq)``; the top layer's other nodes, which the source never reaches, are left out."""
+    import networkx as nx
+    from networkx.algorithms.flow import (
+        build_residual_network,
+        shortest_augmenting_path,
+    )
+
     n_layers, n, _ = mixed.shape
     graph = nx.DiGraph()
     for layer in range(n_layers):
-        rows, cols = np.nonzero(mixed[layer])
+        rows, cols = np.nonzero(mixed[layer, :1] if layer == n_layers - 1 else mixed[layer])
         graph.add_edges_from(((layer + 1) * n + i, layer * n + j, {"capacity": float(mixed[layer, i, j])})
                              for i, j in zip(rows.tolist(), cols.tolist()))
-    source = n_layers * n
-    flows = np.array([nx.maximum_flow_value(graph, source, j, flow_func=edmonds_karp) for j in range(n)])
-    return gradient_result(clf, tokenized, target, "attention_flow", flows / flows.sum(),
-                           {"residual": bool(residual), "row": "[CLS]", "heads": "mean"})
+    graph.add_nodes_from(range(n))
+    residual = build_residual_network(graph, "capacity")
+    return np.array([nx.maximum_flow_value(graph, n_layers * n, j, flow_func=shortest_augmenting_path,
+                                           residual=residual) for j in range(n)])
 
 
 def norm_attention(clf: Classifier, tokenized: TokenizedText, target: int, layer: int = -1) -> AttributionResult:
@@ -259,8 +307,10 @@ def value_zeroing(clf: Classifier, tokenized: TokenizedText, target: int) -> Att
     output; rows are normalised to sum to 1 and the layers are combined by rollout without
     residual, ``R = S_L ⋯ S_1``, as the authors' released code. A token's score is
     ``R[CLS, token]``, a word's the sum of its tokens'. The ``n`` zeroings of a layer run as
-    one batch of ``n`` copies through :func:`~bertology.core.hooks.intervene`, which removes
-    ``α_{h,ij} v_{h,j}`` from each head's context. It does not depend on ``target``.
+    one batch: the text passes the layers below once, its input to layer ``l`` is copied ``n``
+    times (the authors feed the layer its original input), and
+    :func:`~bertology.core.hooks.intervene` removes ``α_{h,ij} v_{h,j}`` from each head's
+    context in copy ``j``. It does not depend on ``target``.
 
     Parameters
     ----------
@@ -282,15 +332,15 @@ def value_zeroing(clf: Classifier, tokenized: TokenizedText, target: int) -> Att
     model = _encoder(clf)
     patterns, values, states = attention_values(clf, tokenized, hidden=True)
     n_layers, _, n, _ = patterns.shape
-    ids = torch.tensor([tokenized.input_ids] * n, device=clf.device)
+    inputs = encoder_inputs(clf, tokenized)
     mixing = torch.zeros(n_layers, n, n, dtype=torch.float64)
     for layer in range(n_layers):
         removed = torch.einsum("hij,hjd->jihd", patterns[layer].to(values.dtype), values[layer])
         name = f"layers.{layer}.resid_post"
-        with torch.inference_mode(), \
+        with torch.inference_mode(), _copied_at(model, layer, n), \
                 intervene(model, {f"layers.{layer}.attn.heads": lambda heads, removed=removed: heads - removed}), \
                 trace(model, [name], stop=True) as cache:
-            model(input_ids=ids, attention_mask=torch.ones_like(ids))
+            model(**inputs)
         distance = 1 - torch.nn.functional.cosine_similarity(cache[name].double(), states[layer].double()[None], dim=-1)
         mixing[layer] = distance.T.cpu()
     mixing = mixing / mixing.sum(dim=-1, keepdim=True)

@@ -381,24 +381,39 @@ def _batched_ig(clf: Classifier, batch: Sequence[TokenizedText], ids: torch.Tens
             target=clf.labels[index], target_index=int(index), method="integrated_gradients",
             probability=float(at_input[row]),
             parameters={"n_steps": int(n_steps), "baseline": baseline, "internal_batch_size": internal_batch_size,
-                        "integration": method, "output": "probability",
+                        "integration": method, "output": clf.output,
                         "baseline_probability": float(at_baseline[row]), "word_rule": "sum of token scores",
                         "classifier": clf.description},
             delta=float(totals[row] - (at_input[row] - at_baseline[row])), truncated=tokenized.truncated))
     return results
 
 
+def _cosines(vectors: np.ndarray) -> np.ndarray:
+    """Cosine of every pair of rows; NaN where a row is all zeros."""
+    norms = np.sqrt((vectors ** 2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (vectors @ vectors.T) / np.outer(norms, norms)
+
+
 def _pairs(results: Sequence[Sequence[AttributionResult]], names: Sequence[str]) -> pd.DataFrame:
-    records = []
+    """Spearman's ρ (Pearson's r of average ranks) and Kendall's τ-b (Σ sign products over word pairs,
+    normalised) of every two methods' word scores on each example, all pairs at once; scipy's
+    ``spearmanr`` and ``kendalltau`` values, NaN for constant scores."""
+    frames = []
     for example, row in enumerate(results):
-        for a, first in zip(names, row):
-            for b, second in zip(names, row):
-                if len(first.word_scores) < 2:
-                    continue
-                records.append({"example": example, "method_a": a, "method_b": b,
-                                "spearman": stats.spearmanr(first.word_scores, second.word_scores).statistic,
-                                "kendall": stats.kendalltau(first.word_scores, second.word_scores).statistic})
-    return pd.DataFrame(records, columns=["example", "method_a", "method_b", "spearman", "kendall"])
+        scores = np.array([result.word_scores for result in row], dtype=np.float64)  # (methods, words)
+        if scores.shape[1] < 2:
+            continue
+        ranks = stats.rankdata(scores, axis=1)
+        first, second = np.triu_indices(scores.shape[1], k=1)
+        signs = np.sign(scores[:, first] - scores[:, second])
+        a, b = np.meshgrid(np.arange(len(names)), np.arange(len(names)), indexing="ij")
+        frames.append(pd.DataFrame({"example": example, "method_a": np.asarray(names)[a.ravel()],
+                                    "method_b": np.asarray(names)[b.ravel()],
+                                    "spearman": _cosines(ranks - ranks.mean(axis=1, keepdims=True)).ravel(),
+                                    "kendall": _cosines(signs).ravel()}))
+    columns = ["example", "method_a", "method_b", "spearman", "kendall"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
@@ -418,7 +433,12 @@ def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
     sufficiency over the top-k bins and their AOPC (DeYoung et al. 2020,
     :func:`~bertology.analyses.attribution.faithfulness.faithfulness`) —, with human
     rationales its plausibility (token F1, IOU F1 at 0.5, AUPRC,
-    :func:`~bertology.analyses.attribution.plausibility.plausibility`), and its time. Methods
+    :func:`~bertology.analyses.attribution.plausibility.plausibility`), and its time. The
+    whole run is inside :meth:`Classifier.memoized
+    <bertology.analyses.attribution.classifier.Classifier.memoized>`: a token sequence that
+    several steps classify (a text itself, a LIME perturbation that is also a KernelSHAP
+    coalition, a faithfulness variant that several methods or bins share) runs once, and its
+    time counts for the step that ran it first. Methods
     are compared by Spearman's ρ and Kendall's τ of their word scores on each text, averaged
     over texts. The table follows ferret's benchmark (Attanasio et al. 2023, "ferret: a
     Framework for Benchmarking Explainers on Transformers").
@@ -496,26 +516,27 @@ def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
     if not texts:
         raise InputError("No texts to explain: give at least one sentence (or ERASER rationales).")
     tokenized = [tokenize_words(clf, text) for text in texts]
-    targets = _targets(clf, tokenized, target, batch_size)
-    results: list[list[AttributionResult | None]] = [[None] * len(names) for _ in texts]
-    seconds = np.zeros((len(texts), len(names)))
-    lengths = np.array([len(t.input_ids) for t in tokenized])
-    work = [(column, name, rows) for column, name in enumerate(names)
-            for rows in (length_sorted_batches(lengths, batch_size) if name in BATCHED else
-                         [np.array([row]) for row in range(len(texts))])]
-    for column, name, rows in progress_bar(work, desc="benchmark", unit="batch", progress=progress):
-        start = time.perf_counter()
-        if name in BATCHED:
-            made = _batched_gradients(clf, name, [tokenized[r] for r in rows], [targets[r] for r in rows],
-                                      chosen[name])
-        else:
-            made = [get_method(name).function(clf, tokenized[rows[0]], targets[rows[0]], **chosen[name])]
-        elapsed = (time.perf_counter() - start) / len(rows)
-        for row, result in zip(rows, made):
-            results[row][column] = result
-            seconds[row, column] = elapsed
-    flat = [result for row in results for result in row]
-    faithful = faithfulness(clf, flat, bins=bins, removal=removal, batch_size=batch_size).scores
+    with clf.memoized():
+        targets = _targets(clf, tokenized, target, batch_size)
+        results: list[list[AttributionResult | None]] = [[None] * len(names) for _ in texts]
+        seconds = np.zeros((len(texts), len(names)))
+        lengths = np.array([len(t.input_ids) for t in tokenized])
+        work = [(column, name, rows) for column, name in enumerate(names)
+                for rows in (length_sorted_batches(lengths, batch_size) if name in BATCHED else
+                             [np.array([row]) for row in range(len(texts))])]
+        for column, name, rows in progress_bar(work, desc="benchmark", unit="batch", progress=progress):
+            start = time.perf_counter()
+            if name in BATCHED:
+                made = _batched_gradients(clf, name, [tokenized[r] for r in rows], [targets[r] for r in rows],
+                                          chosen[name])
+            else:
+                made = [get_method(name).function(clf, tokenized[rows[0]], targets[rows[0]], **chosen[name])]
+            elapsed = (time.perf_counter() - start) / len(rows)
+            for row, result in zip(rows, made):
+                results[row][column] = result
+                seconds[row, column] = elapsed
+        flat = [result for row in results for result in row]
+        faithful = faithfulness(clf, flat, bins=bins, removal=removal, batch_size=batch_size).scores
     faithful = faithful.assign(example=np.repeat(np.arange(len(texts)), len(names) * len(bins))).drop(columns="item")
     faithful = faithful[["method", "example"] + [c for c in faithful.columns if c not in ("method", "example")]]
     aopc = faithful.groupby(["method", "example"], sort=False)[["comprehensiveness", "sufficiency"]].mean()
@@ -532,5 +553,5 @@ def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
         scored = plausibility([r[column] for column in range(len(names)) for r in results], rationales,
                               n_boot=n_boot, level=level, seed=seed)
         plausible = scored.frame
-        meta["plausibility"] = {k: scored.meta[k] for k in ("fraction", "iou_threshold")}
+        meta["plausibility"] = {k: scored.meta[k] for k in ("fraction", "iou_threshold", "n_truncated")}
     return ExplanationBenchmark(scores, faithful, plausible, _pairs(results, names), flat, meta)

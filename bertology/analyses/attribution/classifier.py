@@ -71,10 +71,11 @@ class _ProbeNet(nn.Module):
 
 
 class Classifier(nn.Module):
-    """A text classifier as one differentiable module, with its tokenizer and label names.
+    """A text classifier (or regressor) as one differentiable module, with its tokenizer and label names.
 
     ``forward(input_ids, attention_mask, token_type_ids=None)`` returns logits
-    ``(batch, classes)``; :meth:`probabilities` their softmax. ``token_type_ids`` are the
+    ``(batch, classes)``; :meth:`probabilities` the explained output: their softmax, or for a
+    regression head (``regression=True``, one output) the predicted value itself. ``token_type_ids`` are the
     segment ids of a sentence pair (``None``: the model's default, one segment). A token
     classifier's network returns ``(batch, seq, labels)``; inside :meth:`at_token` the
     classifier returns the logits of one token position, ``(batch, labels)``. Attribution methods differentiate through it and
@@ -94,6 +95,9 @@ class Classifier(nn.Module):
         Longest input in tokens, special tokens included.
     description
         Provenance for result files (model identity, probe layer...).
+    regression
+        The network has one output, a regression value (e.g. an STS-B similarity), explained
+        as it is: no softmax.
 
     Examples
     --------
@@ -104,14 +108,19 @@ class Classifier(nn.Module):
     """
 
     def __init__(self, network: nn.Module, tokenizer: PreTrainedTokenizerBase, labels: Sequence[str],
-                 embeddings: nn.Module, max_length: int = 512, description: dict[str, Any] | None = None) -> None:
+                 embeddings: nn.Module, max_length: int = 512, description: dict[str, Any] | None = None,
+                 regression: bool = False) -> None:
         super().__init__()
+        if regression and len(labels) != 1:
+            raise InputError(f"A regression head has one output, but {len(labels)} label names were given: "
+                             "give one name for the predicted value.")
         self.network = network
         self.tokenizer = tokenizer
         self.labels = [str(label) for label in labels]
         self.embeddings = embeddings
         self.max_length = int(max_length)
-        self.description = dict(description or {})
+        self.regression = bool(regression)
+        self.description = {**(description or {}), "output": self.output}
         self.token_position: int | None = None
         self.eval()
 
@@ -119,6 +128,11 @@ class Classifier(nn.Module):
     def from_pretrained(cls, name_or_path: str | LoadedModel, **load_kwargs: Any) -> Classifier:
         """Any Hugging Face sequence-classification checkpoint as a :class:`Classifier`, or a loaded
         token-classification model as a token classifier (see :attr:`is_token_classifier`).
+
+        A sequence-classification head with one output (``num_labels == 1``, or
+        ``problem_type == "regression"``, e.g. an STS-B model) is a regression head: the
+        explained output is the raw predicted value, not a softmax, and its one label is
+        ``config.id2label[0]``, or ``"score"`` when that is the default ``"LABEL_0"``.
 
         Parameters
         ----------
@@ -133,7 +147,7 @@ class Classifier(nn.Module):
         Returns
         -------
         Classifier
-            Label names from ``config.id2label``.
+            Label names from ``config.id2label``; :attr:`regression` for a regression head.
 
         Examples
         --------
@@ -154,6 +168,14 @@ class Classifier(nn.Module):
         if loaded.head != "classifier":
             raise ModelError(f"{loaded.name!r} was loaded with head={loaded.head!r}; load it with "
                              "head='classifier', or use Classifier.from_probe for an encoder plus a fitted probe.")
+        if config.problem_type == "regression" or config.num_labels == 1:
+            if config.num_labels != 1:
+                raise ModelError(f"{loaded.name!r} has problem_type='regression' but {config.num_labels} outputs: "
+                                 "bertology explains a regression head with one output.")
+            name = str(config.id2label.get(0, "LABEL_0"))
+            return cls(_SequenceClassifierNet(loaded), loaded.tokenizer, ["score" if name == "LABEL_0" else name],
+                       word_embeddings(loaded), loaded.max_length,
+                       {"model": loaded.describe(), "kind": "sequence-regression"}, regression=True)
         return cls(_SequenceClassifierNet(loaded), loaded.tokenizer, labels, word_embeddings(loaded),
                    loaded.max_length, {"model": loaded.describe(), "kind": "sequence-classification"})
 
@@ -222,6 +244,17 @@ class Classifier(nn.Module):
                     "layer": hidden_index, "pool": pool})
 
     @property
+    def output(self) -> str:
+        """What :meth:`probabilities` returns and the methods explain: ``"probability"`` or ``"regression value"``.
+
+        Examples
+        --------
+        >>> Classifier(nn.Linear(1, 1), None, ["similarity"], nn.Identity(), regression=True).output
+        'regression value'
+        """
+        return "regression value" if self.regression else "probability"
+
+    @property
     def is_token_classifier(self) -> bool:
         """Whether the network labels every token (``(batch, seq, labels)`` logits).
 
@@ -283,8 +316,10 @@ class Classifier(nn.Module):
 
     def probabilities(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                       token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        """Softmax of :meth:`forward`, ``(batch, classes)``."""
-        return torch.softmax(self.forward(input_ids, attention_mask, token_type_ids), dim=-1)
+        """The explained output, ``(batch, classes)``: the softmax of :meth:`forward`, or for a regression
+        head (:attr:`regression`) the predicted value itself, ``(batch, 1)``."""
+        logits = self.forward(input_ids, attention_mask, token_type_ids)
+        return logits if self.regression else torch.softmax(logits, dim=-1)
 
     def label_index(self, target: str | int) -> int:
         """Class index of a label name (case-insensitive when not exact) or of an index (negative from the end).
@@ -312,9 +347,43 @@ class Classifier(nn.Module):
         raise InputError(f"Unknown target label {target!r}: this classifier's labels are {self.labels}. "
                          "Pass one of them, its index, or None for the predicted class.")
 
+    @contextmanager
+    def memoized(self) -> Iterator[Classifier]:
+        """Within the block, :meth:`probabilities_of_ids` (and so :meth:`predict_proba`) remembers the
+        probabilities of every sequence it ran: a sequence seen before (same ids, segment ids and
+        :meth:`at_token` position) costs no forward pass. The model must not change inside the block;
+        a nested block shares the outer one's memory, which is dropped when the outer block ends.
+
+        Examples
+        --------
+        >>> from types import SimpleNamespace
+        >>> class Net(nn.Linear):
+        ...     rows = 0
+        ...     def forward(self, ids, mask):
+        ...         Net.rows += len(ids)
+        ...         return super().forward(ids.float())
+        >>> clf = Classifier(Net(3, 2), SimpleNamespace(pad_token_id=0), ["neg", "pos"], nn.Identity())
+        >>> with clf.memoized():
+        ...     first = clf.probabilities_of_ids([[1, 2, 3], [4, 5, 6]])
+        ...     again = clf.probabilities_of_ids([[4, 5, 6], [1, 2, 3]])
+        >>> Net.rows, bool((again == first[::-1]).all())
+        (2, True)
+        """
+        if getattr(self, "_memo", None) is not None:
+            yield self
+            return
+        self._memo: dict[tuple, np.ndarray] | None = {}
+        try:
+            yield self
+        finally:
+            self._memo = None
+
     def probabilities_of_ids(self, sequences: Sequence[Sequence[int]], batch_size: int = 32,
                              segments: Sequence[Sequence[int]] | None = None) -> np.ndarray:
         """Class probabilities of already-tokenized sequences, in length-sorted padded batches.
+
+        Each distinct sequence (ids and segment ids) runs once per call; inside :meth:`memoized`,
+        once per block.
 
         Parameters
         ----------
@@ -336,16 +405,28 @@ class Classifier(nn.Module):
         >>> clf.probabilities_of_ids([[101, 2204, 102]]).shape  # doctest: +SKIP
         (1, 2)
         """
-        lengths = np.array([len(s) for s in sequences])
+        memo = getattr(self, "_memo", None)
+        keys = [(self.token_position, tuple(ids), None if segments is None else tuple(segments[row]))
+                for row, ids in enumerate(sequences)]
         out = np.zeros((len(sequences), len(self.labels)))
+        first: dict[tuple, int] = {}
+        for row, key in enumerate(keys):
+            if memo is not None and key in memo:
+                out[row] = memo[key]
+            else:
+                first.setdefault(key, row)
+        todo = np.fromiter(first.values(), dtype=np.int64, count=len(first))
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         device = self.device
         with torch.inference_mode():
-            for rows in length_sorted_batches(lengths, batch_size):
+            for batch in length_sorted_batches(np.array([len(sequences[row]) for row in todo]), batch_size):
+                rows = todo[batch]
                 ids, mask = pad_sequences([sequences[row] for row in rows], pad)
                 types = None if segments is None else pad_sequences([segments[row] for row in rows], 0)[0].to(device)
                 out[rows] = self.probabilities(ids.to(device), mask.long().to(device), types).double().cpu().numpy()
-        return out
+        if memo is not None:
+            memo.update((key, out[row].copy()) for key, row in first.items())
+        return out[[first.get(key, row) for row, key in enumerate(keys)]]
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of texts, cut to :attr:`max_length` (keeping the final special token).
@@ -397,7 +478,8 @@ class Classifier(nn.Module):
         Returns
         -------
         numpy.ndarray
-            ``(n, classes)``, columns in :attr:`labels` order.
+            ``(n, classes)``, columns in :attr:`labels` order (a regression head: ``(n, 1)``
+            predicted values, see :meth:`probabilities`).
 
         Examples
         --------

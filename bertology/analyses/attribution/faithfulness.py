@@ -16,7 +16,11 @@ from scipy import stats
 
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.analyses.attribution.words import tokenize_words
+from bertology.analyses.attribution.words import (
+    TokenizedText,
+    tokenize_pair,
+    tokenize_words,
+)
 from bertology.core.errors import InputError
 from bertology.core.io import write_json_atomic
 from bertology.core.results import Result
@@ -44,12 +48,16 @@ class FaithfulnessResult(Result):
     scores
         One row per (item, method, bin): ``item``, ``method``, ``target``, ``bin`` (percent),
         ``k`` (words in the rationale), ``p_full``, ``p_without`` p(y|x∖r), ``p_only`` p(y|r),
-        ``comprehensiveness``, ``sufficiency``.
+        ``comprehensiveness``, ``sufficiency``. For a regression head the ``p_*`` columns are
+        predicted values (see ``output``).
     agreement
         One row per (item, method pair): ``item``, ``method_a``, ``method_b``, ``spearman``,
         ``kendall`` of their word scores.
     removal
         ``"remove"`` (tokens deleted) or ``"mask"`` (replaced by the mask token).
+    output
+        What was explained: ``"probability"``, or ``"regression value"`` (the scores are then
+        differences of predicted values).
 
     Examples
     --------
@@ -63,6 +71,7 @@ class FaithfulnessResult(Result):
     scores: pd.DataFrame
     agreement: pd.DataFrame
     removal: str = "remove"
+    output: str = "probability"
 
     def summary(self) -> pd.DataFrame:
         """Per method: AOPC comprehensiveness and sufficiency (mean over bins, then items).
@@ -98,7 +107,7 @@ class FaithfulnessResult(Result):
     def _write(self, directory: Path) -> None:
         self.scores.to_csv(directory / SCORES_FILE, index=False)
         self.agreement.to_csv(directory / AGREEMENT_FILE, index=False)
-        write_json_atomic(directory / META_FILE, {"removal": self.removal, "bins": list(BINS)})
+        write_json_atomic(directory / META_FILE, {"removal": self.removal, "bins": list(BINS), "output": self.output})
 
     @classmethod
     def _read(cls, directory: Path) -> FaithfulnessResult:
@@ -107,7 +116,7 @@ class FaithfulnessResult(Result):
             agreement = pd.read_csv(directory / AGREEMENT_FILE)
         except pd.errors.EmptyDataError:
             agreement = pd.DataFrame(columns=AGREEMENT_COLUMNS)
-        return cls(pd.read_csv(directory / SCORES_FILE), agreement, meta["removal"])
+        return cls(pd.read_csv(directory / SCORES_FILE), agreement, meta["removal"], meta.get("output", "probability"))
 
     def plot(self) -> Figure:
         """Comprehensiveness (higher = more faithful) and sufficiency (lower = more faithful) per bin.
@@ -141,10 +150,11 @@ class FaithfulnessResult(Result):
             ax.set_xticks(BINS, [f"{b}%" for b in BINS])
             ax.axhline(0, color="0.6", linewidth=0.6)
             ax.set_xlabel(f"top-k words {'removed' if metric == 'comprehensiveness' else 'kept'}")
-            ax.set_ylabel(f"{metric} ({better} is better)")
+            ax.set_ylabel(f"{metric}\n({better} is better)")
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), fontsize=5.5, ncols=2, handlelength=2.5,
                       columnspacing=1.0, frameon=False)
-        fig.suptitle(f"\nERASER faithfulness ({self.removal}), n = {self.scores['item'].nunique()} texts")
+        measured = "" if self.output == "probability" else ", changes of the predicted value"
+        fig.suptitle(f"ERASER faithfulness ({self.removal}){measured}, n = {self.scores['item'].nunique()} texts")
         return fig
 
 
@@ -159,15 +169,39 @@ def rationale_size(n_words: int, percent: float) -> int:
     return max(1, math.ceil(percent / 100 * n_words - 1e-9))
 
 
-def _variants(ids: list[int], token_words: np.ndarray, chosen: np.ndarray, mask_id: int | None) -> tuple[list[int],
-                                                                                                          list[int]]:
-    """(x without the rationale, the rationale only) as token ids; special tokens always stay."""
+def _variants(tokenized: TokenizedText, chosen: np.ndarray, mask_id: int | None
+              ) -> tuple[tuple[list[int], list[int] | None], tuple[list[int], list[int] | None]]:
+    """(x without the rationale, the rationale only), each as token ids and segment ids (``None`` without them).
+
+    Special tokens always stay; a removed token takes its segment id with it, a masked one keeps it.
+    """
+    ids, types, token_words = tokenized.input_ids, tokenized.token_type_ids, tokenized.token_words
     in_rationale = np.isin(token_words, chosen) & (token_words >= 0)
     outside = (token_words >= 0) & ~in_rationale
-    if mask_id is None:
-        return ([t for t, r in zip(ids, in_rationale) if not r], [t for t, o in zip(ids, outside) if not o])
-    return ([mask_id if r else t for t, r in zip(ids, in_rationale)],
-            [mask_id if o else t for t, o in zip(ids, outside)])
+    variants = []
+    for hidden in (in_rationale, outside):
+        if mask_id is None:
+            kept = [ids[i] for i in np.flatnonzero(~hidden)]
+            kept_types = None if types is None else [types[i] for i in np.flatnonzero(~hidden)]
+        else:
+            kept = [mask_id if h else t for t, h in zip(ids, hidden)]
+            kept_types = None if types is None else list(types)
+        variants.append((kept, kept_types))
+    return variants[0], variants[1]
+
+
+def _tokenized(clf: Classifier, result: AttributionResult) -> TokenizedText:
+    """The result's text (or sentence pair, ``parameters["text_pair"]``) tokenized as the method saw it."""
+    pair = result.parameters.get("text_pair")
+    tokenized = tokenize_words(clf, result.text) if pair is None else tokenize_pair(clf, result.text, pair)
+    if tokenized.tokens != result.tokens:
+        raise InputError(f"The result for {result.text[:40]!r} was made with another tokenizer: score "
+                         "faithfulness with the classifier that produced the attributions.")
+    return tokenized
+
+
+def _item_key(result: AttributionResult) -> tuple[str, str | None]:
+    return result.text, result.parameters.get("text_pair")
 
 
 def faithfulness(clf: Classifier, results: Sequence[AttributionResult], bins: Sequence[float] = BINS,
@@ -183,9 +217,13 @@ def faithfulness(clf: Classifier, results: Sequence[AttributionResult], bins: Se
     - AOPC = the mean of each over the bins ``{1, 5, 10, 20, 50}`` %.
 
     Tokens are deleted (``removal="remove"``) or replaced by the mask token (``"mask"``).
-    All variants of all texts run in length-sorted batches. Results on the same text and
-    target from different methods are compared by Spearman's ρ and Kendall's τ of their
-    word scores (scipy).
+    For a sentence pair (results of ``bt.attribute(clf, (first, second))``) the rationale
+    holds words of both segments; ``[CLS]`` and both ``[SEP]`` always stay, and every kept
+    token keeps its segment id (``token_type_ids``), so each variant is still a pair. For a
+    regression head (``clf.regression``) ``p`` is the predicted value, and comprehensiveness
+    and sufficiency are differences of predicted values. All variants of all texts run in
+    length-sorted batches. Results on the same text and target from different methods are
+    compared by Spearman's ρ and Kendall's τ of their word scores (scipy).
 
     Parameters
     ----------
@@ -223,36 +261,37 @@ def faithfulness(clf: Classifier, results: Sequence[AttributionResult], bins: Se
     mask_id = clf.tokenizer.mask_token_id if removal == "mask" else None
     if removal == "mask" and mask_id is None:
         raise InputError("This tokenizer has no mask token: use removal='remove'.")
-    items: dict[str, int] = {}
-    sequences: list[list[int]] = []
+    items: dict[tuple[str, str | None], int] = {}
+    sequences: list[tuple[list[int], list[int] | None]] = []
     rows = []
     for result in results:
-        tokenized = tokenize_words(clf, result.text)
-        if tokenized.tokens != result.tokens:
-            raise InputError(f"The result for {result.text[:40]!r} was made with another tokenizer: score "
-                             "faithfulness with the classifier that produced the attributions.")
-        item = items.setdefault(result.text, len(items))
+        tokenized = _tokenized(clf, result)
+        item = items.setdefault(_item_key(result), len(items))
         full_index = len(sequences)
-        sequences.append(tokenized.input_ids)
+        sequences.append((tokenized.input_ids, tokenized.token_type_ids))
         order = np.argsort(-np.asarray(result.word_scores), kind="stable")
         for percent in bins:
             k = rationale_size(len(result.words), percent)
-            without, only = _variants(tokenized.input_ids, tokenized.token_words, order[:k], mask_id)
             rows.append((item, result.method, result.target_index, result.target, percent, k, full_index,
                          len(sequences), len(sequences) + 1))
-            sequences.extend([without, only])
-    probs = clf.probabilities_of_ids(sequences, batch_size)
+            sequences.extend(_variants(tokenized, order[:k], mask_id))
+    segments = None
+    if any(types is not None for _, types in sequences):
+        segments = [[0] * len(ids) if types is None else types for ids, types in sequences]
+    probs = clf.probabilities_of_ids([ids for ids, _ in sequences], batch_size, segments=segments)
     records = []
     for item, method, index, target, percent, k, full, without, only in rows:
         p_full, p_without, p_only = probs[full, index], probs[without, index], probs[only, index]
         records.append({"item": item, "method": method, "target": target, "bin": percent, "k": k,
                         "p_full": p_full, "p_without": p_without, "p_only": p_only,
                         "comprehensiveness": p_full - p_without, "sufficiency": p_full - p_only})
-    return FaithfulnessResult(pd.DataFrame(records), rank_agreement(results, items), removal)
+    return FaithfulnessResult(pd.DataFrame(records), rank_agreement(results, items), removal, clf.output)
 
 
-def rank_agreement(results: Sequence[AttributionResult], items: dict[str, int] | None = None) -> pd.DataFrame:
-    """Spearman's ρ and Kendall's τ between the word scores of every pair of methods on the same text and target.
+def rank_agreement(results: Sequence[AttributionResult],
+                   items: dict[tuple[str, str | None], int] | None = None) -> pd.DataFrame:
+    """Spearman's ρ and Kendall's τ between the word scores of every pair of methods on the same text (or
+    sentence pair) and target.
 
     Examples
     --------
@@ -262,16 +301,16 @@ def rank_agreement(results: Sequence[AttributionResult], items: dict[str, int] |
     [[-1.0, -1.0]]
     """
     items = items if items is not None else {}
-    groups: dict[tuple[str, int], list[AttributionResult]] = {}
+    groups: dict[tuple[tuple[str, str | None], int], list[AttributionResult]] = {}
     for result in results:
-        items.setdefault(result.text, len(items))
-        groups.setdefault((result.text, result.target_index), []).append(result)
+        items.setdefault(_item_key(result), len(items))
+        groups.setdefault((_item_key(result), result.target_index), []).append(result)
     records = []
-    for (text, _), group in groups.items():
+    for (key, _), group in groups.items():
         for a, b in combinations(group, 2):
             if a.method == b.method or len(a.word_scores) < 2:
                 continue
-            records.append({"item": items[text], "method_a": a.method, "method_b": b.method,
+            records.append({"item": items[key], "method_a": a.method, "method_b": b.method,
                             "spearman": stats.spearmanr(a.word_scores, b.word_scores).statistic,
                             "kendall": stats.kendalltau(a.word_scores, b.word_scores).statistic})
     return pd.DataFrame(records, columns=AGREEMENT_COLUMNS)

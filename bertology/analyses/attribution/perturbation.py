@@ -11,7 +11,7 @@ from captum.attr import FeatureAblation, KernelShap
 from lime.lime_text import IndexedString
 
 from bertology.analyses.attribution.classifier import Classifier
-from bertology.analyses.attribution.gradients import seeded
+from bertology.analyses.attribution.gradients import seeded, text_probabilities
 from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.lime_method import WHITESPACE, mask_string
 from bertology.analyses.attribution.result import AttributionResult
@@ -33,7 +33,7 @@ def _word_result(clf: Classifier, tokenized: TokenizedText, target: int, method:
         token_scores=word_to_tokens(word_scores, tokenized.token_words).tolist(), words=tokenized.words,
         word_scores=np.asarray(word_scores, dtype=np.float64).tolist(), target=clf.labels[target],
         target_index=int(target), method=method, probability=float(probability),
-        parameters={**parameters, "output": "probability", "classifier": clf.description,
+        parameters={**parameters, "output": clf.output, "classifier": clf.description,
                     **pair_parameters(tokenized)},
         truncated=tokenized.truncated,
     )
@@ -51,6 +51,25 @@ def word_groups(tokenized: TokenizedText) -> torch.Tensor:
     return torch.from_numpy(np.where(token_words >= 0, token_words, len(tokenized.words)))[None]
 
 
+def ids_forward(clf: Classifier, batch_size: int = 32) -> Callable[..., torch.Tensor]:
+    """``(input_ids, attention_mask[, token_type_ids]) -> probabilities`` through
+    :meth:`~bertology.analyses.attribution.classifier.Classifier.probabilities_of_ids` (each distinct row
+    once; inside :meth:`~bertology.analyses.attribution.classifier.Classifier.memoized`, once per block),
+    for unpadded rows (an all-ones mask, as captum's perturbation methods pass).
+
+    Examples
+    --------
+    >>> ids_forward(clf)(ids, torch.ones_like(ids)).shape  # doctest: +SKIP
+    torch.Size([1, 2])
+    """
+    def forward(input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        segments = None if token_type_ids is None else token_type_ids.tolist()
+        probabilities = clf.probabilities_of_ids(input_ids.tolist(), batch_size, segments)
+        return torch.from_numpy(probabilities).to(input_ids.device)
+    return forward
+
+
 def occlusion(clf: Classifier, tokenized: TokenizedText, target: int, baseline: str = "mask",
               batch_size: int = 32) -> AttributionResult:
     """Word occlusion (Zeiler & Fergus 2014): ``p(target | x) − p(target | x with one word replaced)``.
@@ -58,7 +77,7 @@ def occlusion(clf: Classifier, tokenized: TokenizedText, target: int, baseline: 
     captum's ``FeatureAblation`` with one feature group per whitespace word (all its tokens
     at once, :func:`word_groups`), replacing the word's tokens by the baseline token; special
     tokens keep their ids (their group changes nothing and scores 0), and so do a sentence
-    pair's segment ids. Every token gets its
+    pair's segment ids. The occluded texts run through :func:`ids_forward`, the text itself once. Every token gets its
     word's score. The default baseline is ``[MASK]``: replacing by ``[PAD]`` shifts the
     position ids of models that derive them from padding (RoBERTa).
 
@@ -87,11 +106,11 @@ def occlusion(clf: Classifier, tokenized: TokenizedText, target: int, baseline: 
         raise InputError(f"batch_size must be at least 1, got {batch_size}.")
     ids, forward_args = model_inputs(clf, tokenized)
     groups = word_groups(tokenized).to(clf.device)
-    with torch.inference_mode():
-        attributions = FeatureAblation(clf.probabilities).attribute(
+    with torch.inference_mode(), clf.memoized():
+        attributions = FeatureAblation(ids_forward(clf, batch_size)).attribute(
             ids, baselines=baseline_ids(clf, ids, baseline), target=target, additional_forward_args=forward_args,
             feature_mask=groups, perturbations_per_eval=batch_size)
-        probability = float(clf.probabilities(ids, *forward_args)[0, target])
+        probability = float(text_probabilities(clf, tokenized)[target])
     keep = tokenized.token_words >= 0
     word_scores = np.zeros(len(tokenized.words))
     word_scores[tokenized.token_words[keep]] = attributions[0].double().cpu().numpy()[keep]
@@ -131,6 +150,8 @@ def kernel_shap(clf: Classifier, tokenized: TokenizedText, target: int, num_samp
     ``num_samples`` coalitions weighted by the Shapley kernel, each text built with LIME's
     masking (:func:`word_presence_forward`), the weighted linear fit's coefficients are the
     word scores. Every token gets its word's score. Seeded: the same seed gives the same scores.
+    All coalitions go to the classifier at once, so they run in length-sorted batches and a
+    coalition drawn twice runs once.
     A sentence pair's words of both segments are features; every coalition stays a pair.
 
     Parameters
@@ -164,10 +185,10 @@ def kernel_shap(clf: Classifier, tokenized: TokenizedText, target: int, num_samp
         raise InputError(f"batch_size must be at least 1, got {batch_size}.")
     forward = word_presence_forward(clf, perturbable_text(tokenized), mask, batch_size, tokenized.is_pair)
     presence = torch.ones(1, len(tokenized.words), dtype=torch.float64)
-    with seeded(seed):
+    with seeded(seed), clf.memoized():
         attributions = KernelShap(forward).attribute(presence, baselines=0.0, target=target, n_samples=num_samples,
-                                                     perturbations_per_eval=batch_size)
-    probability = float(forward(presence)[0, target])
+                                                     perturbations_per_eval=num_samples)
+        probability = float(forward(presence)[0, target])
     return _word_result(clf, tokenized, target, "kernel_shap", attributions[0].double().cpu().numpy(), probability,
                         {"num_samples": int(num_samples), "seed": int(seed), "mask": mask,
                          "split_expression": WHITESPACE})

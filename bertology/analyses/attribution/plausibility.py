@@ -10,6 +10,7 @@ the soft scores.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from bertology.core.results import META_FILE, TABLE_FILE, TableResult
 from bertology.core.stats import bootstrap_ci
 from bertology.core.viz import PALETTE, new_figure, paper_style
 
+logger = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 METRICS = ("token_f1", "iou_f1", "auprc")
 """The metrics :meth:`PlausibilityResult.plot` draws."""
@@ -342,10 +344,12 @@ class PlausibilityResult(TableResult):
     """Plausibility of attributions against human rationales: one row per (method, example).
 
     Columns: ``method``, ``item`` (index of the rationale), ``annotation_id``, ``docid``,
-    ``n_words``, ``n_human`` (human rationale tokens), ``k`` (top-k words predicted),
+    ``n_words`` (the document's), ``n_seen`` (words the model saw, fewer when the document was
+    cut to its length limit), ``n_human`` (human rationale tokens), ``k`` (top-k words predicted),
     ``token_precision``, ``token_recall``, ``token_f1``, ``iou_precision``, ``iou_recall``,
     ``iou_f1``, ``auprc``, ``average_precision``. ``meta`` holds ``fraction`` (k / n),
-    ``iou_threshold``, ``n_boot``, ``level`` and ``seed``.
+    ``iou_threshold``, ``n_boot``, ``level``, ``seed`` and ``n_truncated`` (documents the model
+    saw only in part).
 
     Examples
     --------
@@ -427,6 +431,31 @@ class PlausibilityResult(TableResult):
         return fig
 
 
+def seen_words(result: AttributionResult, rationale: HumanRationale) -> int | None:
+    """How many of the rationale's document tokens ``result`` explains: all of them, or for a text the model
+    cut to its length limit (``result.truncated``) the leading ones it saw; ``None`` when the result explains
+    another text.
+
+    The last word seen may be cut inside (the model saw its first pieces); it counts as seen.
+
+    Examples
+    --------
+    >>> doc = HumanRationale("a", "d", ("a", "fine", "unbelievable", "film"), ((1, 2),))
+    >>> cut = AttributionResult("a fine unbeliev", [], [], [], ["a", "fine", "unbeliev"], [0.1, 0.2, 0.3], "POS", 1,
+    ...                         "lime", 0.9, truncated=True)
+    >>> seen_words(cut, doc)
+    3
+    """
+    words, tokens = list(result.words), list(rationale.tokens)
+    if words == tokens:
+        return len(tokens)
+    n = len(words)
+    if result.truncated and 0 < n <= len(tokens) and words[:-1] == tokens[:n - 1] and tokens[n - 1].startswith(
+            words[-1]):
+        return n
+    return None
+
+
 def plausibility(results: Sequence[AttributionResult], rationales: Sequence[HumanRationale] | str | Path,
                  fraction: float | None = None, iou_threshold: float = 0.5, split: str = "test",
                  n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> PlausibilityResult:
@@ -445,6 +474,13 @@ def plausibility(results: Sequence[AttributionResult], rationales: Sequence[Huma
       intersection over union is ``>= iou_threshold`` (``partial_match_score``, macro);
     - AUPRC of the soft scores against the human token labels (``_auprc``), and sklearn's
       average precision (single-class examples skipped).
+
+    A document longer than the model's limit is explained in the part the model sees (the
+    classifier cuts it, and the result records ``truncated=True``). It is scored, as ERASER's
+    scorer does, on the full document's token vector: each word past the cut gets the
+    score 0 (it cannot change the output), so human rationale words there count as
+    missed unless a zero score ranks them into the top ``k``; ``k`` is taken of the whole
+    document. ``meta["n_truncated"]`` counts those documents, and a warning is logged.
 
     Parameters
     ----------
@@ -469,7 +505,8 @@ def plausibility(results: Sequence[AttributionResult], rationales: Sequence[Huma
     ------
     InputError
         No results or rationales, a method with a different number of results than
-        rationales, or a result whose words are not its rationale's document tokens.
+        rationales, or a result whose words are not its rationale's document tokens (or,
+        when truncated, their beginning).
 
     Examples
     --------
@@ -499,22 +536,31 @@ def plausibility(results: Sequence[AttributionResult], rationales: Sequence[Huma
     fraction = rationale_fraction(rationales) if fraction is None else float(fraction)
     truths = [(r.mask, list(dict.fromkeys(r.spans))) for r in rationales]
     records = []
+    truncated: set[int] = set()
     for method, group in by_method.items():
         for item, (result, rationale, (truth, spans)) in enumerate(zip(group, rationales, truths)):
-            if list(result.words) != list(rationale.tokens):
-                reason = " (the text was truncated by the model)" if result.truncated else ""
+            seen = seen_words(result, rationale)
+            if seen is None:
                 raise InputError(f"The {method} result {item} does not explain document {rationale.docid!r} of "
-                                 f"annotation {rationale.annotation_id!r}{reason}: attribute each rationale's "
+                                 f"annotation {rationale.annotation_id!r}: attribute each rationale's "
                                  f".text, and keep the results in the rationales' order.")
-            scores = np.asarray(result.word_scores, dtype=float)
+            if seen < len(rationale.tokens):
+                truncated.add(item)
+            scores = np.zeros(len(rationale.tokens))
+            scores[:seen] = np.asarray(result.word_scores, dtype=float)
             predicted = top_k_mask(scores, fraction)
             token = token_prf(predicted, truth)
             iou = iou_prf(mask_to_spans(predicted), spans, iou_threshold)
             records.append({
                 "method": method, "item": item, "annotation_id": rationale.annotation_id, "docid": rationale.docid,
-                "n_words": len(scores), "n_human": int(truth.sum()), "k": int(predicted.sum()),
+                "n_words": len(scores), "n_seen": seen, "n_human": int(truth.sum()), "k": int(predicted.sum()),
                 "token_precision": token[0], "token_recall": token[1], "token_f1": token[2],
                 "iou_precision": iou[0], "iou_recall": iou[1], "iou_f1": iou[2],
                 "auprc": auprc(scores, truth), "average_precision": average_precision(scores, truth)})
-    meta = {"fraction": fraction, "iou_threshold": iou_threshold, "n_boot": n_boot, "level": level, "seed": seed}
+    if truncated:
+        logger.warning("%d of %d documents are longer than the model's limit: plausibility scores the words the "
+                       "model saw, and every word past the cut scores 0 (ERASER's full-document token vectors).",
+                       len(truncated), len(rationales))
+    meta = {"fraction": fraction, "iou_threshold": iou_threshold, "n_boot": n_boot, "level": level, "seed": seed,
+            "n_truncated": len(truncated)}
     return PlausibilityResult(pd.DataFrame(records), meta)

@@ -51,7 +51,8 @@ class AttributionResult(Result):
     method
         A name of :func:`bertology.methods`, e.g. ``"integrated_gradients"`` or ``"lime"``.
     probability
-        The classifier's probability of ``target`` for ``text``.
+        The classifier's probability of ``target`` for ``text``; for a regression head its
+        predicted value (see :attr:`output`).
     parameters
         Everything needed to reproduce the scores (baseline, n_steps, seed, num_samples...).
     delta
@@ -90,6 +91,19 @@ class AttributionResult(Result):
     def n_steps(self) -> int | None:
         """Integration steps of integrated gradients (``None`` for LIME)."""
         return self.parameters.get("n_steps")
+
+    @property
+    def output(self) -> str:
+        """What was explained: ``"probability"`` (a class's softmax probability) or ``"regression value"``.
+
+        Examples
+        --------
+        >>> AttributionResult("a", ["a"], [0], [1.0], ["a"], [1.0], "score", 0, "lime", 3.2,
+        ...                   {"classifier": {"output": "regression value"}}).output
+        'regression value'
+        """
+        return str(self.parameters.get("output") or self.parameters.get("classifier", {}).get("output")
+                   or "probability")
 
     @property
     def baseline(self) -> str | None:
@@ -153,6 +167,8 @@ class AttributionResult(Result):
     def _title(self) -> str:
         name = TITLES.get(self.method, self.method)
         extra = f", δ = {self.delta:.2g}" if self.delta is not None else ""
+        if self.output == "regression value":
+            return f"{name} for the regression value {self.target!r} (= {self.probability:.3g}{extra})"
         return f"{name} for {self.target!r} (p = {self.probability:.2f}{extra})"
 
     def plot(self, words: bool = False) -> Figure:
@@ -166,7 +182,8 @@ class AttributionResult(Result):
         Returns
         -------
         matplotlib.figure.Figure
-            Red = evidence for the target class, blue = against (diverging, centred at 0).
+            Red = evidence for the target class (for a regression head: raises the predicted
+            value), blue = against (diverging, centred at 0).
 
         Examples
         --------
@@ -213,14 +230,15 @@ class AttributionResult(Result):
                            f'title="{score:.4g}">{html.escape(item)}</span>')
             return " ".join(out)
         params = html.escape(json.dumps(self.parameters, default=str))
+        legend = (f"red = raises {html.escape(self.target)}, blue = lowers it" if self.output == "regression value"
+                  else f"red = for {html.escape(self.target)}, blue = against")
         return (
             '<div class="bt-attribution" style="font-family: sans-serif; line-height: 2;">'
             '<style>.bt-attr{padding:2px 4px;border-radius:3px;font-family:monospace;}</style>'
             f"<p><b>{html.escape(self._title())}</b></p>"
             f"<p>Words: {spans(self.words, self.word_scores)}</p>"
             f"<p>Tokens: {spans(self.tokens, self.token_scores)}</p>"
-            f'<p style="font-size: small; color: #555">red = for {html.escape(self.target)}, '
-            f"blue = against; hover for the score. Parameters: {params}</p></div>"
+            f'<p style="font-size: small; color: #555">{legend}; hover for the score. Parameters: {params}</p></div>'
         )
 
     def _repr_html_(self) -> str:

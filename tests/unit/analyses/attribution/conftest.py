@@ -15,6 +15,11 @@ TRAIN = ["the film was great", "the boys hated it", "great film", "terrible city
 def clf(request, tiny_model):
     if request.param == "head":
         return bt.Classifier.from_pretrained(tiny_model("bert", "classifier"))
+    return probe_classifier(tiny_model)
+
+
+def probe_classifier(tiny_model):
+    """A CLS logistic-regression probe on the tiny BERT's last layer, fitted on ``TRAIN``."""
     model = tiny_model("bert", "base")
     features = extract(model, TRAIN, layers=-1, pool="cls", progress=False)[-1]
     probe = LogisticRegression(C=1e4, max_iter=1000).fit(features, [1, 0, 1, 0, 1, 0])

@@ -7,24 +7,35 @@ import pytest
 import torch
 
 import bertology as bt
-from bertology.analyses.attribution.attention_methods import attention_values
-from bertology.analyses.attribution.words import tokenize_words
+from bertology.analyses.attribution.attention_methods import attention_values, value_zeroing
+from bertology.analyses.attribution.words import tokenize_input, tokenize_words
 from bertology.core.errors import InputError
-from bertology.core.hooks import trace
+from bertology.core.hooks import intervene, trace
 from tests.unit.analyses.attribution.toys import toy_classifier
 
 TEXT = "the film was unbelievably great"
+PAIR = ("the man played a film", "people loved it")
 
 
-def hf_attentions(clf, text):
+def encoded(clf, text, segments=True):
+    """The model's keyword inputs for a text or a ``(first, second)`` pair; a pair's segment ids unless
+    ``segments=False``."""
+    enc = clf.tokenizer(*text) if isinstance(text, tuple) else clf.tokenizer(text)
+    ids = torch.tensor([enc["input_ids"]])
+    kwargs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    if isinstance(text, tuple) and segments:
+        kwargs["token_type_ids"] = torch.tensor([enc["token_type_ids"]])
+    return kwargs
+
+
+def hf_attentions(clf, text, segments=True):
     """``(layers, heads, seq, seq)`` from Hugging Face's own ``output_attentions`` (eager attention)."""
     model = clf.network.hf_model
-    ids = torch.tensor([clf.tokenizer(text)["input_ids"]])
     previous = model.config._attn_implementation
     model.set_attn_implementation("eager")
     try:
         with torch.no_grad():
-            out = model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True)
+            out = model(**encoded(clf, text, segments), output_attentions=True)
     finally:
         model.set_attn_implementation(previous)
     return np.stack([a[0].double().numpy() for a in out.attentions])
@@ -98,12 +109,11 @@ def test_attention_flow_equals_the_authors_max_flow(clf):
     assert not np.allclose(result.token_scores, rollout.token_scores, atol=1e-3)
 
 
-def hand_norm(clf, text, layer):
+def hand_norm(clf, text, layer, segments=True):
     """‖Σ_h α_h[CLS, j] (x_j W_V,h + b_V,h) W_O,h‖ from the layer's input and its weights, in numpy."""
     model = clf.network.hf_model
-    ids = torch.tensor([clf.tokenizer(text)["input_ids"]])
     with torch.no_grad():
-        states = model(input_ids=ids, attention_mask=torch.ones_like(ids), output_hidden_states=True).hidden_states
+        states = model(**encoded(clf, text, segments), output_hidden_states=True).hidden_states
     x = states[layer][0].double().numpy()
     attention = model.base_model.encoder.layer[layer].attention
     heads = model.config.num_attention_heads
@@ -111,7 +121,7 @@ def hand_norm(clf, text, layer):
     b_v = attention.self.value.bias.detach().double().numpy()
     w_o = attention.output.dense.weight.detach().double().numpy()
     d_head = w_v.shape[0] // heads
-    alpha = hf_attentions(clf, text)[layer]
+    alpha = hf_attentions(clf, text, segments)[layer]
     total = 0
     for h in range(heads):
         part = slice(h * d_head, (h + 1) * d_head)
@@ -147,14 +157,14 @@ def test_value_vectors_are_read_for_every_architecture(arch, tiny_model):
     np.testing.assert_allclose(context.numpy(), torch.stack([cache[name][0] for name in names]).numpy(), atol=1e-5)
 
 
-def authors_value_zeroing(clf, text):
+def authors_value_zeroing(clf, text, segments=True):
     """Mohebbi et al.'s procedure: per layer and token, rerun the layer on its original input with that token's
     value vectors zeroed; cosine distances of the outputs, row-normalised, rolled out without residual."""
     model = clf.network.hf_model
-    ids = torch.tensor([clf.tokenizer(text)["input_ids"]])
+    inputs = encoded(clf, text, segments)
     with torch.no_grad():
-        states = model(input_ids=ids, attention_mask=torch.ones_like(ids), output_hidden_states=True).hidden_states
-    n = ids.shape[1]
+        states = model(**inputs, output_hidden_states=True).hidden_states
+    n = inputs["input_ids"].shape[1]
     scores = np.zeros((len(states) - 1, n, n))
     for layer, module in enumerate(model.base_model.encoder.layer):
         for t in range(n):
@@ -184,3 +194,70 @@ def test_value_zeroing_equals_the_authors_procedure(clf):
     np.testing.assert_allclose(result.token_scores, authors_value_zeroing(clf, TEXT), rtol=1e-4, atol=1e-7)
     check_words(result)
     assert sum(result.token_scores) == pytest.approx(1.0)
+
+
+def hand_rollout(attentions):
+    n = attentions.shape[-1]
+    joint = np.eye(n)
+    for layer in attentions:
+        a = 0.5 * layer.mean(axis=0) + 0.5 * np.eye(n)
+        joint = (a / a.sum(axis=1, keepdims=True)) @ joint
+    return joint[0]
+
+
+PAIR_HAND = {
+    "attention": lambda clf, segments: hf_attentions(clf, PAIR, segments)[-1].mean(axis=0)[0],
+    "rollout": lambda clf, segments: hand_rollout(hf_attentions(clf, PAIR, segments)),
+    "attention_flow": lambda clf, segments: authors_flow(hf_attentions(clf, PAIR, segments)),
+    "norm": lambda clf, segments: hand_norm(clf, PAIR, 2, segments),
+    "value_zeroing": lambda clf, segments: authors_value_zeroing(clf, PAIR, segments),
+}
+
+
+@pytest.fixture(scope="module", params=["head", "regression"])
+def pair_clf(request, tiny_model, tiny_model_dir):
+    """A tiny BERT's head, and a regressor with larger weights whose attention visibly follows the segment ids."""
+    if request.param == "head":
+        return bt.Classifier.from_pretrained(tiny_model("bert", "classifier"))
+    return bt.Classifier.from_pretrained(str(tiny_model_dir("bert", "regression")))
+
+
+@pytest.mark.parametrize("method", sorted(PAIR_HAND))
+def test_attention_methods_pass_a_pairs_segment_ids(pair_clf, method):
+    result = bt.attribute(pair_clf, PAIR, method=method)
+    with_segments, without = PAIR_HAND[method](pair_clf, True), PAIR_HAND[method](pair_clf, False)
+    np.testing.assert_allclose(result.token_scores, with_segments, rtol=1e-4, atol=1e-7)
+    assert not np.allclose(result.token_scores, without, rtol=1e-4, atol=1e-7)
+    check_words(result)
+
+
+def full_copies_value_zeroing(clf, tokenized):
+    """Value zeroing with ``n`` whole copies of the text through every layer up to the zeroed one."""
+    model = clf.network.hf_model
+    patterns, values, states = attention_values(clf, tokenized, hidden=True)
+    n_layers, _, n, _ = patterns.shape
+    ids = torch.tensor([tokenized.input_ids] * n)
+    types = {} if tokenized.token_type_ids is None else {"token_type_ids": torch.tensor([tokenized.token_type_ids] * n)}
+    mixing = np.zeros((n_layers, n, n))
+    for layer in range(n_layers):
+        removed = torch.einsum("hij,hjd->jihd", patterns[layer], values[layer])
+        name = f"layers.{layer}.resid_post"
+        with torch.inference_mode(), intervene(model, {f"layers.{layer}.attn.heads": lambda h, r=removed: h - r}), \
+                trace(model, [name], stop=True) as cache:
+            model(input_ids=ids, attention_mask=torch.ones_like(ids), **types)
+        out, original = cache[name].double().numpy(), states[layer].double().numpy()[None]
+        cosine = (out * original).sum(-1) / np.linalg.norm(out, axis=-1) / np.linalg.norm(original, axis=-1)
+        mixing[layer] = (1 - cosine).T
+    mixing = mixing / mixing.sum(axis=-1, keepdims=True)
+    joint = mixing[0]
+    for layer in mixing[1:]:
+        joint = layer @ joint
+    return joint[0]
+
+
+@pytest.mark.parametrize("text", ["the film was great", ("a man plays", "someone makes music")])
+def test_value_zeroing_runs_the_lower_layers_once_on_every_architecture(arch, tiny_model, text):
+    clf = bt.Classifier.from_pretrained(tiny_model(arch, "classifier"))
+    tokenized = tokenize_input(clf, text)
+    result = value_zeroing(clf, tokenized, 0)
+    np.testing.assert_allclose(result.token_scores, full_copies_value_zeroing(clf, tokenized), atol=2e-6)

@@ -1,3 +1,6 @@
+import contextlib
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,13 +9,16 @@ from scipy import stats
 import bertology as bt
 from bertology.analyses.attribution.benchmark import (
     ExplanationBenchmark,
+    _pairs,
     explanation_benchmark,
 )
+from bertology.analyses.attribution.result import AttributionResult
 from bertology.core.errors import InputError
 
 TEXTS = ["the film was great", "hated it", "a long , dull and tedious city film", "loved the boys"]
-METHODS = ["saliency", "input_x_gradient", "integrated_gradients", "deeplift", "occlusion", "lime"]
-OPTIONS = {"n_steps": 8, "num_samples": 40}
+METHODS = ["saliency", "input_x_gradient", "integrated_gradients", "deeplift", "occlusion", "lime", "kernel_shap",
+           "gradient_shap"]
+OPTIONS = {"n_steps": 8, "num_samples": 40, "n_samples": 6}
 FIXTURE = "tests/fixtures/eraser"
 
 
@@ -53,6 +59,29 @@ def test_faithfulness_equals_faithfulness_of_separate_attributions(clf, bench, s
         assert row.aopc_sufficiency == pytest.approx(aopc.loc[(row.method, row.example), "sufficiency"], abs=1e-6)
 
 
+def test_shared_probabilities_change_no_number_and_save_forward_passes(clf, bench, monkeypatch):
+    def rows_run(run):
+        rows = []
+        handle = clf.network.register_forward_hook(lambda module, args, output: rows.append(args[0].shape[0]))
+        try:
+            return run(), sum(rows)
+        finally:
+            handle.remove()
+
+    methods = ["occlusion", "lime", "kernel_shap", "attention"]
+    run = lambda: explanation_benchmark(clf, TEXTS, methods=methods, n_boot=50, progress=False, num_samples=40)
+    shared, shared_rows = rows_run(run)
+    monkeypatch.setattr(type(clf), "memoized", contextlib.nullcontext)
+    alone, alone_rows = rows_run(run)
+    assert shared_rows < 0.8 * alone_rows
+    for ours, expected in zip(shared.attributions, alone.attributions):
+        # a text's probability comes from whichever padded batch ran it first: float32 noise only
+        np.testing.assert_allclose(ours.word_scores, expected.word_scores, atol=5e-6)
+        assert ours.probability == pytest.approx(expected.probability, abs=5e-6)
+    for column in ("p_full", "p_without", "p_only"):
+        np.testing.assert_allclose(shared.faithfulness[column], alone.faithfulness[column], atol=1e-5)
+
+
 def test_dataset_means_and_intervals(bench):
     table = bench.to_frame()
     assert set(table["metric"]) == {"aopc_comprehensiveness", "aopc_sufficiency", "time_per_example_s"}
@@ -72,6 +101,25 @@ def test_agreement_with_itself_is_one_and_pairs_match_scipy(bench, separate):
     expected = np.mean([stats.spearmanr(by_key[(t, "lime")], by_key[(t, "integrated_gradients")]).statistic
                         for t in TEXTS])
     assert bench.agreement().loc["lime", "integrated_gradients"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_pairs_equal_scipy_with_ties_and_constant_scores():
+    rng = np.random.default_rng(0)
+    names = ["a", "b", "c", "d"]
+    results = []
+    for n in (1, 2, 5, 12):
+        scores = [rng.normal(size=n).round(1), np.full(n, 0.5), rng.integers(0, 3, n).astype(float), None]
+        scores[3] = -scores[0]
+        results.append([AttributionResult("t", [], [], [], ["w"] * n, s.tolist(), "p", 1, m, 0.5)
+                        for m, s in zip(names, scores)])
+    pairs = _pairs(results, names)
+    assert len(pairs) == 3 * 16 and pairs["example"].unique().tolist() == [1, 2, 3]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for row in pairs.itertuples():
+            first, second = (results[row.example][names.index(m)].word_scores for m in (row.method_a, row.method_b))
+            np.testing.assert_allclose(row.spearman, stats.spearmanr(first, second).statistic, atol=1e-12)
+            np.testing.assert_allclose(row.kendall, stats.kendalltau(first, second).statistic, atol=1e-12)
 
 
 def test_plausibility_rows_equal_plausibility(clf):

@@ -96,6 +96,24 @@ def test_gradient_shap_equals_captum_with_the_same_seed(clf):
     assert again.token_scores == result.token_scores and other.token_scores != result.token_scores
 
 
+def test_gradient_shap_without_noise_equals_captum_and_its_delta_in_two_forward_passes(clf):
+    ids, mask = inputs(clf)
+    rows = []
+    handle = clf.network.register_forward_hook(lambda module, args, output: rows.append(args[0].shape[0]))
+    try:
+        result = bt.attribute(clf, TEXT, method="gradient_shap", target="negative", n_samples=6, seed=1)
+    finally:
+        handle.remove()
+    torch.manual_seed(1)
+    np.random.seed(1)
+    expected, delta = GradientShap(on_embeddings(clf)).attribute(
+        clf.embeddings(ids).detach(), baselines=clf.embeddings(pad_reference(clf, ids)).detach(), n_samples=6,
+        target=0, additional_forward_args=(ids, mask), return_convergence_delta=True)
+    check_scores(result, expected, clf)
+    assert result.delta == pytest.approx(float(delta.double().mean()), abs=2e-5)  # captum sums in float32
+    assert sorted(rows) == [1, 1, 6]  # the samples' gradient pass, the baseline and the input
+
+
 def test_seeded_restores_the_global_generators():
     torch.manual_seed(11)
     np.random.seed(11)

@@ -257,3 +257,50 @@ def test_plausibility_errors():
         plausibility(results[:3], [rationales[0], rationales[2], rationales[1]])
     with pytest.raises(InputError, match="fraction"):
         plausibility(results, rationales, fraction=0.0)
+
+
+# ---------------------------------------------------------------- documents longer than the model's limit
+
+def test_truncated_documents_are_scored_on_the_words_the_model_saw(tiny_model, caplog):
+    clf = bt.Classifier.from_pretrained(tiny_model("bert", "classifier"))
+    clf.max_length = 12
+    rationales = load_eraser(FIXTURE, split="test")
+    results = [bt.attribute(clf, r.text, method=m) for m in ("input_x_gradient", "attention") for r in rationales]
+    cut = {i for i, r in enumerate(rationales) if len(clf.tokenizer(r.text)["input_ids"]) > 12}
+    assert cut and {i for i, r in enumerate(results[:len(rationales)]) if r.truncated} == cut
+    with caplog.at_level("WARNING"):
+        scored = plausibility(results, rationales)
+    assert scored.meta["n_truncated"] == len(cut)
+    assert f"{len(cut)} of {len(rationales)} documents are longer than the model's limit" in caplog.text
+    frame = scored.to_frame()
+    assert (frame["n_seen"] == [len(r.words) for r in results]).all()
+    assert (frame["n_words"] == [len(r.tokens) for r in rationales] * 2).all()
+    fraction = np.mean([sum(e - s for s, e in r.spans) / len(r.tokens) for r in rationales])
+    summary = scored.summary().set_index(["method", "metric"])["value"]
+    for method in ("input_x_gradient", "attention"):
+        padded = []
+        for rationale, result in zip(rationales, [r for r in results if r.method == method]):
+            scores = np.zeros(len(rationale.tokens))
+            scores[:len(result.words)] = result.word_scores
+            padded.append(_result(rationale, scores, method))
+        for metric, value in _eraser_scores(rationales, padded, fraction, 0.5).items():
+            assert summary[(method, metric)] == pytest.approx(value, abs=1e-12), (method, metric)
+
+
+def test_benchmark_on_truncated_documents_reports_them(tiny_model):
+    clf = bt.Classifier.from_pretrained(tiny_model("bert", "classifier"))
+    clf.max_length = 12
+    rationales = load_eraser(FIXTURE, split="test")
+    bench = bt.explanation_benchmark(clf, rationales=rationales, methods=["saliency", "occlusion"], n_boot=20,
+                                     progress=False)
+    assert bench.meta["plausibility"]["n_truncated"] == len(rationales)
+    assert set(bench.plausibility["n_seen"]) == {len(r.words) for r in bench.attributions}
+
+
+def test_a_truncated_result_of_another_document_is_an_error():
+    rationales = load_eraser(FIXTURE, split="test")
+    words = ["not", "this", "document"]
+    wrong = AttributionResult(" ".join(words), words, [0, 1, 2], [0.0] * 3, words, [0.0] * 3, "label", 0, "m", 0.5,
+                              truncated=True)
+    with pytest.raises(InputError, match="does not explain document"):
+        plausibility([wrong], rationales[:1])
