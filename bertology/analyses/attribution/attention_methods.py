@@ -35,24 +35,21 @@ def encoder_inputs(clf: Classifier, tokenized: TokenizedText) -> dict[str, torch
 
 def attention_patterns(clf: Classifier, tokenized: TokenizedText, layers: list[int]) -> torch.Tensor:
     """Attention probabilities ``(layers, heads, seq, seq)`` of the classifier's encoder for one text (a pair's
-    segment ids passed to the model).
+    segment ids passed to the model), float64, read by :func:`attention_values`.
 
     Examples
     --------
     >>> attention_patterns(clf, tokenize_words(clf, "a fine film"), [0, 1]).shape  # doctest: +SKIP
     torch.Size([2, 2, 5, 5])
     """
-    model = _encoder(clf)
-    names = [f"layers.{layer}.attn.pattern" for layer in layers]
-    with torch.inference_mode(), trace(model, names, stop=True) as cache:
-        model(**encoder_inputs(clf, tokenized))
-    return torch.stack([cache[name][0] for name in names]).double().cpu()
+    return attention_values(clf, tokenized)[0][layers].double().cpu()
 
 
 def attention_values(clf: Classifier, tokenized: TokenizedText,
                      hidden: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Every layer's attention probabilities and value vectors for one text (a pair's segment ids passed to the
-    model), in one forward pass.
+    model), in one forward pass; inside :meth:`Classifier.memoized
+    <bertology.analyses.attribution.classifier.Classifier.memoized>` once per text.
 
     The values are the outputs of the value projection named by the architecture's adapter
     (``value_path``, bias included), split by head.
@@ -69,6 +66,14 @@ def attention_values(clf: Classifier, tokenized: TokenizedText,
     >>> values.shape  # doctest: +SKIP
     torch.Size([3, 4, 5, 8])
     """
+    types = None if tokenized.token_type_ids is None else tuple(tokenized.token_type_ids)
+    patterns, values, states = clf.remembered(("attention", tuple(tokenized.input_ids), types),
+                                              lambda: _read_attention(clf, tokenized))
+    return patterns, values, states if hidden else None
+
+
+def _read_attention(clf: Classifier, tokenized: TokenizedText) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Patterns, value vectors and layer outputs of one text, from one forward pass."""
     model = _encoder(clf)
     hf_model, adapter = unwrap_model(model)
     n_layers = _num_layers(clf)
@@ -78,7 +83,7 @@ def attention_values(clf: Classifier, tokenized: TokenizedText,
     handles = [module.register_forward_hook(lambda _module, _args, output: seen.append(output[0].detach()))
                for module in dict.fromkeys(modules)]
     names = [f"layers.{i}.attn.pattern" for i in range(n_layers)]
-    outputs = [f"layers.{i}.resid_post" for i in range(n_layers)] if hidden else []
+    outputs = [f"layers.{i}.resid_post" for i in range(n_layers)]
     try:
         with torch.inference_mode(), trace(model, names + outputs, stop=True) as cache:
             model(**encoder_inputs(clf, tokenized))
@@ -87,8 +92,7 @@ def attention_values(clf: Classifier, tokenized: TokenizedText,
             handle.remove()
     patterns = torch.stack([cache[name][0] for name in names])
     values = torch.stack([flat.view(flat.shape[0], heads, -1).transpose(0, 1) for flat in seen[:n_layers]])
-    states = torch.stack([cache[name][0] for name in outputs]) if hidden else None
-    return patterns, values, states
+    return patterns, values, torch.stack([cache[name][0] for name in outputs])
 
 
 @contextmanager

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 from captum.attr import (
+    GradientShap,
     LayerDeepLift,
     LayerGradientXActivation,
     LayerIntegratedGradients,
@@ -23,7 +24,13 @@ from scipy import stats
 
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.faithfulness import BINS, faithfulness
-from bertology.analyses.attribution.gradients import ProbabilityModule, gradient_result
+from bertology.analyses.attribution.gradients import (
+    ProbabilityModule,
+    embedding_forward,
+    gradient_result,
+    seeded,
+    text_probabilities,
+)
 from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.methods import get_method, resolve_method
 from bertology.analyses.attribution.names import TITLES
@@ -56,8 +63,11 @@ HIGHER_IS_BETTER = {"aopc_comprehensiveness": True, "aopc_sufficiency": False, "
                     "auprc": True, "time_per_example_s": False}
 LABELS = {"aopc_comprehensiveness": "AOPC\ncomp. ↑", "aopc_sufficiency": "AOPC\nsuff. ↓",
           "token_f1": "token\nF1 ↑", "iou_f1": "IOU\nF1 ↑", "auprc": "AUPRC\n↑", "time_per_example_s": "ms per\ntext ↓"}
-BATCHED = ("saliency", "input_x_gradient", "integrated_gradients", "deeplift")
-"""Gradient methods run over a batch of examples at once (captum takes one target per row)."""
+BATCHED = ("saliency", "input_x_gradient", "integrated_gradients", "deeplift", "gradient_shap")
+"""Gradient methods run over a batch of examples at once (captum takes one target per row; GradientSHAP
+without noise at the per-text call's path points)."""
+GRADIENT_SHAP_TOKENS = 1024
+"""Token positions (texts × samples × length) per batched GradientSHAP pass."""
 SCORES_FILE = "benchmark_scores.csv"
 BINS_FILE = "benchmark_faithfulness.csv"
 PLAUSIBILITY_FILE = "benchmark_plausibility.csv"
@@ -344,11 +354,69 @@ def _batched_gradients(clf: Classifier, name: str, batch: Sequence[TokenizedText
             return_convergence_delta=True)
         deltas = [float(d) for d in delta.reshape(len(batch), -1).sum(dim=1)]
         parameters = [{"baseline": baseline}] * len(batch)
+    elif name == "gradient_shap":
+        return _batched_gradient_shap(clf, batch, ids, mask, target, **options)
     else:
         return _batched_ig(clf, batch, ids, mask, target, **options)
     scores = attributions.sum(dim=-1).detach().double().cpu().numpy()
     return [gradient_result(clf, t, index, name, scores[row, :len(t.input_ids)], parameters[row], deltas[row])
             for row, (t, index) in enumerate(zip(batch, target))]
+
+
+def _batched(name: str, options: Mapping[str, Any]) -> bool:
+    """Whether the benchmark runs ``name`` over batches of texts (GradientSHAP only without noise)."""
+    return name in BATCHED and not (name == "gradient_shap" and options.get("stdevs", 0.0) != 0)
+
+
+def _gradient_shap_points(n_samples: int, seed: int) -> torch.Tensor:
+    """The path points ``α`` (float32) that captum's ``GradientShap`` draws for one input under ``seeded(seed)``,
+    read from a call on the scalar input 1 with baseline 0, where each evaluated point is ``α`` itself."""
+    seen: list[torch.Tensor] = []
+
+    def forward(points: torch.Tensor) -> torch.Tensor:
+        seen.append(points.detach().reshape(-1).clone())
+        return points.sum(dim=1)
+
+    with seeded(seed):
+        GradientShap(forward).attribute(torch.ones(1, 1), baselines=torch.zeros(1, 1), n_samples=n_samples)
+    return seen[0]
+
+
+def _batched_gradient_shap(clf: Classifier, batch: Sequence[TokenizedText], ids: torch.Tensor, mask: torch.Tensor,
+                           target: list[int], n_samples: int = 20, stdevs: float = 0.0, baseline: str = "pad",
+                           seed: int = 0) -> list[AttributionResult]:
+    """GradientSHAP without noise for a padded batch of texts: every text's ``n_samples`` points on its
+    baseline-input path, at the ``α`` the per-text captum call draws with the same seed, in one forward and
+    backward pass per chunk of texts; the per-text method's attributions and delta."""
+    alphas = _gradient_shap_points(n_samples, seed).to(clf.device)
+    forward = embedding_forward(clf)
+    with torch.no_grad():
+        inputs = clf.embeddings(ids)
+        reference = clf.embeddings(baseline_ids(clf, ids, baseline))
+        at_baseline = forward(reference, ids, mask)[torch.arange(len(batch)), target].double().cpu()
+    texts_per_pass = max(1, GRADIENT_SHAP_TOKENS // (n_samples * ids.shape[1]))
+    gradients = torch.zeros_like(inputs)
+    for start in range(0, len(batch), texts_per_pass):
+        rows = slice(start, start + texts_per_pass)
+        step = inputs[rows] - reference[rows]
+        points = (reference[rows, None] + alphas[None, :, None, None] * step[:, None]).flatten(0, 1)
+        points.requires_grad_()
+        chosen = torch.tensor(target[rows], device=clf.device).repeat_interleave(n_samples)
+        probabilities = forward(points, ids[rows].repeat_interleave(n_samples, 0),
+                                mask[rows].repeat_interleave(n_samples, 0))
+        (grad,) = torch.autograd.grad(probabilities[torch.arange(len(chosen)), chosen].sum(), points)
+        gradients[rows] = grad.view(step.shape[0], n_samples, *step.shape[1:]).mean(dim=1)
+    attributions = (gradients * (inputs - reference)).detach()
+    scores = attributions.sum(dim=-1).double().cpu().numpy()
+    totals = attributions.double().sum(dim=(1, 2)).cpu()
+    results = []
+    for row, (tokenized, index) in enumerate(zip(batch, target)):
+        at_input = float(text_probabilities(clf, tokenized)[index])
+        results.append(gradient_result(clf, tokenized, index, "gradient_shap", scores[row, :len(tokenized.input_ids)],
+                                       {"n_samples": int(n_samples), "stdevs": float(stdevs), "baseline": baseline,
+                                        "seed": int(seed)},
+                                       delta=float(totals[row]) - (at_input - float(at_baseline[row]))))
+    return results
 
 
 def _batched_ig(clf: Classifier, batch: Sequence[TokenizedText], ids: torch.Tensor, mask: torch.Tensor,
@@ -429,7 +497,8 @@ def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
     For every method × text: the attribution (through the method registry, see
     :func:`bertology.methods`; the gradient methods saliency, input × gradient, integrated
     gradients and DeepLift run as one captum call over a padded, length-sorted batch of
-    texts, the others text by text), its ERASER faithfulness — comprehensiveness and
+    texts, GradientSHAP without noise over the same batches at the path points its per-text
+    call draws, the others text by text), its ERASER faithfulness — comprehensiveness and
     sufficiency over the top-k bins and their AOPC (DeYoung et al. 2020,
     :func:`~bertology.analyses.attribution.faithfulness.faithfulness`) —, with human
     rationales its plausibility (token F1, IOU F1 at 0.5, AUPRC,
@@ -437,8 +506,9 @@ def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
     whole run is inside :meth:`Classifier.memoized
     <bertology.analyses.attribution.classifier.Classifier.memoized>`: a token sequence that
     several steps classify (a text itself, a LIME perturbation that is also a KernelSHAP
-    coalition, a faithfulness variant that several methods or bins share) runs once, and its
-    time counts for the step that ran it first. Methods
+    coalition, a faithfulness variant that several methods or bins share) runs once, so does
+    the attention reading of a text that the attention-based methods share, and its time
+    counts for the step that ran it first. Methods
     are compared by Spearman's ρ and Kendall's τ of their word scores on each text, averaged
     over texts. The table follows ferret's benchmark (Attanasio et al. 2023, "ferret: a
     Framework for Benchmarking Explainers on Transformers").
@@ -522,11 +592,11 @@ def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
         seconds = np.zeros((len(texts), len(names)))
         lengths = np.array([len(t.input_ids) for t in tokenized])
         work = [(column, name, rows) for column, name in enumerate(names)
-                for rows in (length_sorted_batches(lengths, batch_size) if name in BATCHED else
+                for rows in (length_sorted_batches(lengths, batch_size) if _batched(name, chosen[name]) else
                              [np.array([row]) for row in range(len(texts))])]
         for column, name, rows in progress_bar(work, desc="benchmark", unit="batch", progress=progress):
             start = time.perf_counter()
-            if name in BATCHED:
+            if _batched(name, chosen[name]):
                 made = _batched_gradients(clf, name, [tokenized[r] for r in rows], [targets[r] for r in rows],
                                           chosen[name])
             else:

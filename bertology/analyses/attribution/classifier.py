@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -351,7 +351,8 @@ class Classifier(nn.Module):
     def memoized(self) -> Iterator[Classifier]:
         """Within the block, :meth:`probabilities_of_ids` (and so :meth:`predict_proba`) remembers the
         probabilities of every sequence it ran: a sequence seen before (same ids, segment ids and
-        :meth:`at_token` position) costs no forward pass. The model must not change inside the block;
+        :meth:`at_token` position) costs no forward pass; so do readings kept with :meth:`remembered`
+        (a text's attention, shared by the attention-based methods). The model must not change inside the block;
         a nested block shares the outer one's memory, which is dropped when the outer block ends.
 
         Examples
@@ -377,6 +378,25 @@ class Classifier(nn.Module):
             yield self
         finally:
             self._memo = None
+
+    def remembered(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()``; inside :meth:`memoized`, the value it gave for ``key`` earlier in the block.
+
+        Examples
+        --------
+        >>> clf = Classifier(nn.Linear(1, 2), None, ["neg", "pos"], nn.Identity())
+        >>> calls = []
+        >>> with clf.memoized():
+        ...     values = [clf.remembered(("reading", 1), lambda: calls.append(1) or len(calls)) for _ in range(2)]
+        >>> values, len(calls)
+        ([1, 1], 1)
+        """
+        memo = getattr(self, "_memo", None)
+        if memo is None:
+            return compute()
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     def probabilities_of_ids(self, sequences: Sequence[Sequence[int]], batch_size: int = 32,
                              segments: Sequence[Sequence[int]] | None = None) -> np.ndarray:

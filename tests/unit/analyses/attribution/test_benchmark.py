@@ -158,3 +158,12 @@ def test_bad_input(clf, kwargs, message):
 
 def test_exported():
     assert bt.explanation_benchmark is explanation_benchmark
+
+
+def test_noisy_gradient_shap_runs_text_by_text_as_attribute(clf):
+    bench = explanation_benchmark(clf, TEXTS[:2], methods=["gradient_shap"], n_boot=10, progress=False,
+                                  options={"gradient_shap": {"stdevs": 0.1, "n_samples": 4}})
+    for text, ours in zip(TEXTS[:2], bench.attributions):
+        alone = bt.attribute(clf, text, method="gradient_shap", stdevs=0.1, n_samples=4)
+        np.testing.assert_allclose(ours.word_scores, alone.word_scores, atol=1e-6)
+        assert ours.parameters["stdevs"] == 0.1

@@ -85,3 +85,21 @@ def test_memoized_keeps_token_positions_apart(tiny_model):
     np.testing.assert_allclose(at_one, one_by_one(tagger, sequences, position=1), atol=1e-6)
     np.testing.assert_allclose(at_two, one_by_one(tagger, sequences, position=2), atol=1e-6)
     assert not np.allclose(at_one, at_two)
+
+
+def test_attention_methods_share_one_reading_of_a_text_inside_the_block(tiny_model):
+    clf = bt.Classifier.from_pretrained(tiny_model("bert", "classifier"))
+    calls = []
+    handle = clf.network.hf_model.register_forward_pre_hook(lambda module, args: calls.append(1))
+    methods = ["attention", "rollout", "norm", "attention_flow"]
+    try:
+        alone = [bt.attribute(clf, "the film was great", method=m).token_scores for m in methods]
+        per_call = len(calls) // len(methods)
+        calls.clear()
+        with clf.memoized():
+            shared = [bt.attribute(clf, "the film was great", method=m).token_scores for m in methods]
+            bt.attribute(clf, ("the film", "was great"), method="attention")
+        assert len(calls) == 2 * (per_call - 1)
+    finally:
+        handle.remove()
+    np.testing.assert_array_equal(shared, alone)
