@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from bertology.core.viz import new_figure
 from bertology.core.viz.style import DIVERGING_CMAP
 
 _ROW_CHARS = 60
+TITLE_CHARS_PER_INCH = 11
+"""Title characters per inch of figure width before the title wraps."""
 ATTRIBUTION_FILE = "attribution.json"
 
 
@@ -166,10 +169,11 @@ class AttributionResult(Result):
 
     def _title(self) -> str:
         name = TITLES.get(self.method, self.method)
-        extra = f", δ = {self.delta:.2g}" if self.delta is not None else ""
+        keep = "\u00a0"
+        extra = f", δ{keep}={keep}{self.delta:.2g}" if self.delta is not None else ""
         if self.output == "regression value":
-            return f"{name} for the regression value {self.target!r} (= {self.probability:.3g}{extra})"
-        return f"{name} for {self.target!r} (p = {self.probability:.2f}{extra})"
+            return f"{name} for {self.target!r} (regression{keep}value{keep}{self.probability:.3g}{extra})"
+        return f"{name} for {self.target!r} (p{keep}={keep}{self.probability:.2f}{extra})"
 
     def plot(self, words: bool = False) -> Figure:
         """Heatmap of the scores over the tokens (or words), wrapped like text.
@@ -213,7 +217,7 @@ class AttributionResult(Result):
         ax.set_xlim(0, extent)
         ax.set_ylim(-n_rows + 0.5, 0.5)
         ax.axis("off")
-        ax.set_title(self._title(), loc="left")
+        ax.set_title(textwrap.fill(self._title(), width=int(TITLE_CHARS_PER_INCH * fig.get_figwidth())), loc="left")
         bar = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.03, pad=0.01)
         bar.set_label("score")
         return fig

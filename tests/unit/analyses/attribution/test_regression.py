@@ -170,7 +170,8 @@ def test_benchmark_titles_and_round_trip(reg, tmp_path):
     assert {r.output for r in bench.attributions} == {"regression value"}
     single = bt.attribute(reg, TEXT, method="saliency")
     np.testing.assert_allclose(bench.attributions[0].word_scores, single.word_scores, rtol=1e-4)
-    assert "regression value 'similarity'" in single.plot().axes[0].get_title(loc="left")
+    title = single.plot().axes[0].get_title(loc="left")
+    assert "'similarity' (regression\u00a0value" in title
     assert "raises similarity" in single.to_html()
     assert AttributionResult.load(single.save(tmp_path)).output == "regression value"
     faith = bt.faithfulness(reg, [single])
