@@ -250,7 +250,7 @@ class ExplanationBenchmark(Result):
             ax.set_yticks(range(len(methods)), names, fontsize=5.5)
             ax.tick_params(length=0)
             n = int(self.scores["example"].nunique()) if len(self.scores) else 0
-            ax.set_title(f"Explanation benchmark, n = {n} texts (lighter = better)", fontsize=6.5, loc="left",
+            ax.set_title(f"Explanation benchmark, n = {n} texts\n(lighter = better)", fontsize=6.5, loc="left",
                          pad=16)
             matrix = agreement.to_numpy(float)
             ax2.imshow(matrix, cmap=DIVERGING_CMAP, vmin=-1, vmax=1, aspect="auto")
