@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "attention": ("bertology.cli.attention", "per-head attention statistics over a corpus"),
     "head-view": ("bertology.cli.head_view", "self-contained interactive HTML view of every head"),
     "attribute": ("bertology.cli.attribute", "explain a classifier's predictions with faithfulness scores"),
+    "explanations": ("bertology.cli.explanations", "every explanation method on one benchmark: faithfulness, "
+                                                   "plausibility, agreement, time"),
     "cloze": ("bertology.cli.cloze", "cloze suites and published evaluation sets with a masked LM"),
     "syntax": ("bertology.cli.syntax", "structural probes, dependency heads in attention, edge probing (CoNLL-U)"),
     "heads": ("bertology.cli.heads", "head importance (Michel et al. 2019), pruning curve, leave-one-out ablation"),

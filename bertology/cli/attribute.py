@@ -16,16 +16,7 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
                                    description="Attribute every sentence of --input with each method, score ERASER "
                                                "faithfulness, and write attributions (resumable), tables, HTML "
                                                "examples and figures into --out.")
-    options.add_model(parser, what="fine-tuned classifier, or an encoder with --probe/--train-probe ('minilm' "
-                                   "trains a probe on the shipped SST-2 sample)")
-    parser.add_argument("--probe", default=None,
-                        help="fitted linear probe on the encoder, saved with LinearProbe.save (.npz)")
-    parser.add_argument("--trust-pickle", action="store_true",
-                        help="also read a --probe pickle/joblib file (e.g. a scikit-learn LogisticRegression); "
-                             "unpickling runs any code the file holds, so only for files you trust")
-    parser.add_argument("--train-probe", dest="probe_data", default=None, metavar="TSV",
-                        help="fit a CLS probe on this SST-2-style TSV (sentence<TAB>label, header)")
-    parser.add_argument("--layer", type=int, default=-1, help="hidden state the probe reads (default last)")
+    options.add_classifier(parser)
     options.add_input(parser, "TXT (one sentence a line), TSV, CSV or JSONL")
     parser.add_argument("--text-column", default=None, help="column with the sentence (default sentence/text)")
     parser.add_argument("--limit", type=options.positive_int, default=None, help="attribute the first N sentences")

@@ -66,6 +66,21 @@ def add_model(parser: argparse.ArgumentParser, default: str = DEFAULT_MODEL, wha
                                                          f"(default {default})")
 
 
+def add_classifier(parser: argparse.ArgumentParser) -> None:
+    """``--model`` and how a classifier is made of it: ``--probe``, ``--trust-pickle``, ``--train-probe``,
+    ``--layer``."""
+    add_model(parser, what="fine-tuned classifier, or an encoder with --probe/--train-probe ('minilm' trains a probe "
+                           "on the shipped SST-2 sample)")
+    parser.add_argument("--probe", default=None,
+                        help="fitted linear probe on the encoder, saved with LinearProbe.save (.npz)")
+    parser.add_argument("--trust-pickle", action="store_true",
+                        help="also read a --probe pickle/joblib file (e.g. a scikit-learn LogisticRegression); "
+                             "unpickling runs any code the file holds, so only for files you trust")
+    parser.add_argument("--train-probe", dest="probe_data", default=None, metavar="TSV",
+                        help="fit a CLS probe on this SST-2-style TSV (sentence<TAB>label, header)")
+    parser.add_argument("--layer", type=int, default=-1, help="hidden state the probe reads (default last)")
+
+
 def add_input(parser: argparse.ArgumentParser, help_text: str, required: bool = True) -> None:
     """``--input``: the file the command reads."""
     parser.add_argument("--input", required=required, default=None, help=help_text)

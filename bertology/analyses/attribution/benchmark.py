@@ -33,7 +33,7 @@ from bertology.analyses.attribution.gradients import (
 )
 from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.methods import get_method, resolve_method
-from bertology.analyses.attribution.names import TITLES
+from bertology.analyses.attribution.names import DEFAULT_METHODS, TITLES
 from bertology.analyses.attribution.plausibility import (
     HumanRationale,
     PlausibilityResult,
@@ -55,8 +55,6 @@ from bertology.core.stats import bootstrap_ci
 from bertology.core.viz import new_figure, paper_style
 from bertology.core.viz.style import DIVERGING_CMAP, SEQUENTIAL_CMAP
 
-DEFAULT_METHODS = ("attention", "rollout", "saliency", "input_x_gradient", "deeplift", "gradient_shap",
-                   "integrated_gradients", "occlusion", "lime")
 FAITHFULNESS_METRICS = ("aopc_comprehensiveness", "aopc_sufficiency")
 PLAUSIBILITY_METRICS = ("token_f1", "iou_f1", "auprc")
 HIGHER_IS_BETTER = {"aopc_comprehensiveness": True, "aopc_sufficiency": False, "token_f1": True, "iou_f1": True,

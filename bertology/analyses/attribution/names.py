@@ -4,6 +4,9 @@ METHOD_NAMES = ("integrated_gradients", "lime", "saliency", "input_x_gradient", 
                 "occlusion", "kernel_shap", "attention", "rollout", "attention_flow", "norm",
                 "value_zeroing")
 ALIASES = {"ig": "integrated_gradients"}
+DEFAULT_METHODS = ("attention", "rollout", "saliency", "input_x_gradient", "deeplift", "gradient_shap",
+                   "integrated_gradients", "occlusion", "lime")
+"""The methods an explanation benchmark compares by default."""
 TITLES = {"integrated_gradients": "Integrated gradients", "lime": "LIME", "saliency": "Saliency",
           "input_x_gradient": "Input × gradient", "deeplift": "DeepLift", "gradient_shap": "GradientSHAP",
           "occlusion": "Occlusion", "kernel_shap": "KernelSHAP", "attention": "[CLS] attention",

@@ -1,4 +1,5 @@
-"""``attribute_task``: build a classifier, attribute sentences, score faithfulness, save tables and figures."""
+"""``attribute_task`` and ``explanation_task``: build a classifier, attribute sentences, score faithfulness (and
+plausibility), save tables and figures."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import joblib
 import matplotlib.pyplot as plt
 
 from bertology.analyses.attribution.api import resolve_method
+from bertology.analyses.attribution.benchmark import ExplanationBenchmark, explanation_benchmark
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.faithfulness import FaithfulnessResult, faithfulness
+from bertology.analyses.attribution.names import DEFAULT_METHODS
+from bertology.analyses.attribution.plausibility import load_eraser
 from bertology.analyses.attribution.records import attribute_texts
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.probes import LinearProbe
@@ -354,3 +358,108 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
         save_attribution_figures(scores, results, out)
     barrier()
     return scores
+
+
+def explanation_task(model: str | LoadedModel, out: str | Path, input: str | Path | Sequence[str] | None = None, *,
+                     rationales: str | Path | None = None, split: str = "test",
+                     methods: Sequence[str] | None = None, probe: str | Path | None = None,
+                     probe_data: str | Path | None = None, layer: int = -1, target: str | int | None = None,
+                     n_steps: int = 50, num_samples: int = 1000, seed: int = 0, removal: str = "remove",
+                     text_column: str | None = None, limit: int | None = None, n_boot: int = 1000,
+                     batch_size: int = 32, device: str | None = None, trust_pickle: bool = False,
+                     figures: bool = True, progress: bool = True) -> ExplanationBenchmark:
+    """What ``bertology explanations`` does: every method on the same texts, scored side by side.
+
+    Runs :func:`~bertology.analyses.attribution.benchmark.explanation_benchmark` on the
+    sentences of ``input`` or, with ``rationales``, on the documents of an ERASER dataset
+    (then plausibility against the human rationales too), with the classifier of
+    :func:`build_classifier`. Writes the saved
+    :class:`~bertology.analyses.attribution.benchmark.ExplanationBenchmark` into ``out``
+    (``benchmark_scores.csv``, ``benchmark_faithfulness.csv``, ``benchmark_plausibility.csv``,
+    ``benchmark_agreement.csv``, ``benchmark_attributions.jsonl``, ``benchmark.json``),
+    ``classifier.json`` and, unless ``figures=False``, ``figures/explanation_benchmark``.
+    ``out``, the input or rationales, the methods, the removal mode and the probe file are
+    checked before the model loads.
+
+    Parameters
+    ----------
+    model
+        A model name or path, or a model from :func:`bertology.load_model`.
+    out
+        Output directory.
+    input
+        A TXT (one sentence a line), TSV, CSV or JSONL file, or a list of sentences; ``None``
+        with ``rationales``.
+    rationales, split
+        An ERASER dataset directory and the split to read (see
+        :func:`~bertology.analyses.attribution.plausibility.load_eraser`).
+    methods
+        Names of :func:`bertology.methods` (default
+        :data:`~bertology.analyses.attribution.names.DEFAULT_METHODS`).
+    probe, probe_data, layer, trust_pickle
+        As in :func:`build_classifier`.
+    target
+        Label name or index to explain; ``None`` explains each text's predicted class.
+    n_steps, num_samples, seed
+        Integrated gradients' steps; LIME's and KernelSHAP's samples; the seed of the random methods.
+    removal
+        ``"remove"`` or ``"mask"`` (see :func:`~bertology.analyses.attribution.faithfulness.faithfulness`).
+    text_column, limit
+        Column of ``input`` with the sentences; benchmark only the first ``limit`` texts.
+    n_boot
+        Bootstrap resamples of the confidence intervals.
+    batch_size, device, figures, progress
+        Texts per forward pass; device a model name is loaded on; render the figure; show progress bars.
+
+    Returns
+    -------
+    ExplanationBenchmark
+        The benchmark, as saved in ``out``.
+
+    Raises
+    ------
+    InputError
+        An output that cannot be written, no input or both input and rationales, an empty
+        input, an unknown method or removal mode, or a bad probe file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> bench = explanation_task("minilm", tempfile.mkdtemp(), ["a gorgeous, witty film", "dull and long"],
+    ...                          methods=["saliency", "occlusion"], n_boot=20, figures=False, progress=False)
+    >>> sorted(bench.to_frame()["method"].unique())
+    ['occlusion', 'saliency']
+    """
+    out = check_output(out)
+    if (input is None) == (rationales is None):
+        raise InputError("Give the texts to explain (--input FILE) or an ERASER dataset (--rationales DIR), "
+                         "not both and not neither.")
+    methods = list(methods or DEFAULT_METHODS)
+    for method in methods:
+        resolve_method(method)
+    if removal not in ("remove", "mask"):
+        raise InputError(f"Unknown removal {removal!r}: choose 'remove' (delete tokens) or 'mask' ([MASK]).")
+    human = None if rationales is None else load_eraser(rationales, split)
+    if human is not None:
+        human = human[:limit] if limit is not None else human
+        texts = None
+    else:
+        texts = _read_texts(input, text_column) if isinstance(input, (str, Path)) else list(input)
+        texts = texts[:limit] if limit is not None else texts
+        if not texts:
+            raise InputError(f"No texts in {input}: give a file with at least one sentence.")
+    clf = build_classifier(model, probe=probe, probe_data=probe_data, layer=layer, device=device, progress=progress,
+                           trust_pickle=trust_pickle)
+    options = {"integrated_gradients": {"n_steps": n_steps}, "lime": {"num_samples": num_samples, "seed": seed},
+               "kernel_shap": {"num_samples": num_samples, "seed": seed}, "gradient_shap": {"seed": seed}}
+    bench = explanation_benchmark(clf, texts, methods=methods, rationales=human, target=target, removal=removal,
+                                  batch_size=batch_size, n_boot=n_boot, seed=seed, progress=progress,
+                                  options={name: value for name, value in options.items()
+                                           if name in [resolve_method(m) for m in methods]})
+    bench.save(out)
+    (out / CLASSIFIER_FILE).write_text(json.dumps(clf.description, indent=1, default=str), encoding="utf-8")
+    if figures:
+        figure = bench.plot()
+        save_figure(figure, out / "figures" / "explanation_benchmark")
+        plt.close(figure)
+    return bench

@@ -145,6 +145,14 @@ ROWS = [
                                  "--method shap --out {root}/out", None, None, 0),
     ("attribute-out-is-file", "attribute --model {bert} --train-probe {root}/good.tsv --input {root}/good.tsv "
                               "--out {root}/existing.txt", None, None, 0),
+    ("explanations-no-input", "explanations --model {bert} --train-probe {root}/good.tsv --out {root}/out",
+     None, None, 0),
+    ("explanations-input-and-rationales", "explanations --model {bert} --train-probe {root}/good.tsv --input "
+                                          "{root}/good.tsv --rationales {root}/adir --out {root}/out", None, None, 0),
+    ("explanations-rationales-missing", "explanations --model {bert} --train-probe {root}/good.tsv --rationales "
+                                        "{root}/missing --out {root}/out", None, None, 0),
+    ("explanations-out-is-file", "explanations --model {bert} --train-probe {root}/good.tsv --input "
+                                 "{root}/good.tsv --out {root}/existing.txt", None, None, 0),
     ("cloze-suite-unknown", "cloze --model {mlm} --suite nosuchsuite --out {root}/out", None, None, 0),
     ("cloze-crows-missing", "cloze --model {mlm} --crows-pairs {root}/missing.csv --out {root}/out", None, None, 0),
     ("cloze-crows-truncated-row", "cloze --model {mlm} --crows-pairs {root}/crows.csv --out {root}/out",
