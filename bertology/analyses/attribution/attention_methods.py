@@ -13,7 +13,7 @@ import torch
 from bertology.analyses.attribution.classifier import Classifier, segment_kwargs
 from bertology.analyses.attribution.gradients import gradient_result
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.analyses.attribution.words import TokenizedText
+from bertology.analyses.attribution.words import TokenizedText, model_inputs
 from bertology.core.attention import residual_attention, rollout
 from bertology.core.errors import InputError
 from bertology.core.hooks import intervene, trace, unwrap_model
@@ -28,9 +28,8 @@ def encoder_inputs(clf: Classifier, tokenized: TokenizedText) -> dict[str, torch
     >>> sorted(encoder_inputs(clf, tokenize_input(clf, ("a man", "someone"))))  # doctest: +SKIP
     ['attention_mask', 'input_ids', 'token_type_ids']
     """
-    ids = torch.tensor([tokenized.input_ids], device=clf.device)
-    types = None if tokenized.token_type_ids is None else torch.tensor([tokenized.token_type_ids], device=clf.device)
-    return {"input_ids": ids, "attention_mask": torch.ones_like(ids), **segment_kwargs(types)}
+    ids, (mask, *types) = model_inputs(clf, tokenized)
+    return {"input_ids": ids, "attention_mask": mask, **segment_kwargs(types[0] if types else None)}
 
 
 def attention_patterns(clf: Classifier, tokenized: TokenizedText, layers: list[int]) -> torch.Tensor:

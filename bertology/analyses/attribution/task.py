@@ -191,10 +191,15 @@ def build_classifier(model: str | LoadedModel, probe: str | Path | None = None, 
     return Classifier.from_pretrained(model, device=device)
 
 
-def _read_texts(input: str | Path, text_column: str | None) -> list[str]:
-    """Sentences of a TXT (one per line), TSV/CSV (column ``sentence`` or ``text``) or JSONL file."""
-    rows = read_table(input)
-    return [str(text) for text in column(rows, find_text_column(rows, text_column), input)]
+def _read_texts(input: str | Path | Sequence[str], text_column: str | None, limit: int | None) -> list[str]:
+    """The first ``limit`` sentences of a list or of a TXT (one per line), TSV/CSV (column ``sentence`` or ``text``)
+    or JSONL file."""
+    if isinstance(input, (str, Path)):
+        rows = read_table(input)
+        texts = [str(text) for text in column(rows, find_text_column(rows, text_column), input)]
+    else:
+        texts = list(input)
+    return texts[:limit]
 
 
 def save_attribution_figures(scores: FaithfulnessResult, attributions: Sequence[AttributionResult], out: str | Path,
@@ -327,9 +332,7 @@ def attribute_task(model: str | LoadedModel, input: str | Path | Sequence[str], 
     ['lime']
     """
     out = check_output(out)
-    texts = _read_texts(input, text_column) if isinstance(input, (str, Path)) else list(input)
-    if limit is not None:
-        texts = texts[:limit]
+    texts = _read_texts(input, text_column, limit)
     for method in methods:
         resolve_method(method)
     if removal not in ("remove", "mask"):
@@ -434,28 +437,20 @@ def explanation_task(model: str | LoadedModel, out: str | Path, input: str | Pat
     if (input is None) == (rationales is None):
         raise InputError("Give the texts to explain (--input FILE) or an ERASER dataset (--rationales DIR), "
                          "not both and not neither.")
-    methods = list(methods or DEFAULT_METHODS)
-    for method in methods:
-        resolve_method(method)
+    names = [resolve_method(method) for method in methods or DEFAULT_METHODS]
     if removal not in ("remove", "mask"):
         raise InputError(f"Unknown removal {removal!r}: choose 'remove' (delete tokens) or 'mask' ([MASK]).")
-    human = None if rationales is None else load_eraser(rationales, split)
-    if human is not None:
-        human = human[:limit] if limit is not None else human
-        texts = None
-    else:
-        texts = _read_texts(input, text_column) if isinstance(input, (str, Path)) else list(input)
-        texts = texts[:limit] if limit is not None else texts
-        if not texts:
-            raise InputError(f"No texts in {input}: give a file with at least one sentence.")
+    human = None if rationales is None else load_eraser(rationales, split)[:limit]
+    texts = None if input is None else _read_texts(input, text_column, limit)
+    if texts == []:
+        raise InputError(f"No texts in {input}: give a file with at least one sentence.")
     clf = build_classifier(model, probe=probe, probe_data=probe_data, layer=layer, device=device, progress=progress,
                            trust_pickle=trust_pickle)
     options = {"integrated_gradients": {"n_steps": n_steps}, "lime": {"num_samples": num_samples, "seed": seed},
                "kernel_shap": {"num_samples": num_samples, "seed": seed}, "gradient_shap": {"seed": seed}}
-    bench = explanation_benchmark(clf, texts, methods=methods, rationales=human, target=target, removal=removal,
+    bench = explanation_benchmark(clf, texts, methods=names, rationales=human, target=target, removal=removal,
                                   batch_size=batch_size, n_boot=n_boot, seed=seed, progress=progress,
-                                  options={name: value for name, value in options.items()
-                                           if name in [resolve_method(m) for m in methods]})
+                                  options={name: value for name, value in options.items() if name in names})
     bench.save(out)
     (out / CLASSIFIER_FILE).write_text(json.dumps(clf.description, indent=1, default=str), encoding="utf-8")
     if figures:
