@@ -16,11 +16,7 @@ from scipy import stats
 
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.analyses.attribution.words import (
-    TokenizedText,
-    tokenize_pair,
-    tokenize_words,
-)
+from bertology.analyses.attribution.words import TokenizedText, tokenize_input
 from bertology.core.errors import InputError
 from bertology.core.io import write_json_atomic
 from bertology.core.results import Result
@@ -190,10 +186,14 @@ def _variants(tokenized: TokenizedText, chosen: np.ndarray, mask_id: int | None
     return variants[0], variants[1]
 
 
-def _tokenized(clf: Classifier, result: AttributionResult) -> TokenizedText:
-    """The result's text (or sentence pair, ``parameters["text_pair"]``) tokenized as the method saw it."""
-    pair = result.parameters.get("text_pair")
-    tokenized = tokenize_words(clf, result.text) if pair is None else tokenize_pair(clf, result.text, pair)
+def _tokenized(clf: Classifier, result: AttributionResult, seen: dict[tuple[str, str | None], TokenizedText]
+               ) -> TokenizedText:
+    """The result's text (or sentence pair, ``parameters["text_pair"]``) tokenized as the method saw it, once per
+    text in ``seen``."""
+    key = _item_key(result)
+    if key not in seen:
+        seen[key] = tokenize_input(clf, key[0] if key[1] is None else key)
+    tokenized = seen[key]
     if tokenized.tokens != result.tokens:
         raise InputError(f"The result for {result.text[:40]!r} was made with another tokenizer: score "
                          "faithfulness with the classifier that produced the attributions.")
@@ -262,10 +262,11 @@ def faithfulness(clf: Classifier, results: Sequence[AttributionResult], bins: Se
     if removal == "mask" and mask_id is None:
         raise InputError("This tokenizer has no mask token: use removal='remove'.")
     items: dict[tuple[str, str | None], int] = {}
+    seen: dict[tuple[str, str | None], TokenizedText] = {}
     sequences: list[tuple[list[int], list[int] | None]] = []
     rows = []
     for result in results:
-        tokenized = _tokenized(clf, result)
+        tokenized = _tokenized(clf, result, seen)
         item = items.setdefault(_item_key(result), len(items))
         full_index = len(sequences)
         sequences.append((tokenized.input_ids, tokenized.token_type_ids))
