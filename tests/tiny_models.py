@@ -99,7 +99,7 @@ def config_for(arch: str, tokenizer: tf.PreTrainedTokenizerFast, num_labels: int
 
 _HEADS = {"base": tf.AutoModel, "mlm": tf.AutoModelForMaskedLM, "classifier": tf.AutoModelForSequenceClassification,
           "token-classifier": tf.AutoModelForTokenClassification,
-          "regression": tf.AutoModelForSequenceClassification}
+          "regression": tf.AutoModelForSequenceClassification, "steep-classifier": tf.AutoModelForSequenceClassification}
 
 
 def build_tiny_model(arch: str, head: str, directory: Path, seed: int = 0) -> Path:
@@ -108,13 +108,17 @@ def build_tiny_model(arch: str, head: str, directory: Path, seed: int = 0) -> Pa
     ``head="regression"`` is a sequence-classification model with one output and
     ``problem_type="regression"`` (an STS-B-style regressor whose output is called ``similarity``),
     initialised with ten times the usual spread so its output moves visibly with the input;
-    load it with ``head="classifier"``.
+    load it with ``head="classifier"``. ``head="steep-classifier"`` is a sequence classifier with that
+    spread (at the usual spread its probabilities stay near 0.5 and attribution scores near 1e-6, too flat
+    to tell two attribution procedures apart); load it with ``head="classifier"`` too.
     """
     tokenizer = tokenizer_for(arch)
     config = config_for(arch, tokenizer)
     if head == "regression":
         config.num_labels, config.problem_type, config.initializer_range = 1, "regression", 0.2
         config.id2label, config.label2id = {0: "similarity"}, {"similarity": 0}
+    if head == "steep-classifier":
+        config.initializer_range = 0.2
     torch.manual_seed(seed)
     model = _HEADS[head].from_config(config).eval()
     if directory.exists():

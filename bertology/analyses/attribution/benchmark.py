@@ -12,26 +12,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
-from captum.attr import (
-    GradientShap,
-    LayerDeepLift,
-    LayerGradientXActivation,
-    LayerIntegratedGradients,
-)
 from matplotlib.figure import Figure
 from scipy import stats
 
+from bertology.analyses.attribution.batched import batched_gradients, is_batched
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.faithfulness import BINS, faithfulness
-from bertology.analyses.attribution.gradients import (
-    ProbabilityModule,
-    embedding_forward,
-    gradient_result,
-    seeded,
-    text_probabilities,
-)
-from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.methods import get_method, resolve_method
 from bertology.analyses.attribution.names import DEFAULT_METHODS, TITLES
 from bertology.analyses.attribution.plausibility import (
@@ -44,10 +30,9 @@ from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import (
     TokenizedText,
     tokenize_words,
-    word_sums,
 )
 from bertology.core.errors import InputError
-from bertology.core.extraction import length_sorted_batches, pad_sequences
+from bertology.core.extraction import length_sorted_batches
 from bertology.core.io import write_json_atomic
 from bertology.core.progress import progress_bar
 from bertology.core.results import Result
@@ -61,11 +46,6 @@ HIGHER_IS_BETTER = {"aopc_comprehensiveness": True, "aopc_sufficiency": False, "
                     "auprc": True, "time_per_example_s": False}
 LABELS = {"aopc_comprehensiveness": "AOPC\ncomp. ↑", "aopc_sufficiency": "AOPC\nsuff. ↓",
           "token_f1": "token\nF1 ↑", "iou_f1": "IOU\nF1 ↑", "auprc": "AUPRC\n↑", "time_per_example_s": "ms per\ntext ↓"}
-BATCHED = ("saliency", "input_x_gradient", "integrated_gradients", "deeplift", "gradient_shap")
-"""Gradient methods run over a batch of examples at once (captum takes one target per row; GradientSHAP
-without noise at the per-text call's path points)."""
-GRADIENT_SHAP_TOKENS = 1024
-"""Token positions (texts × samples × length) per batched GradientSHAP pass."""
 SCORES_FILE = "benchmark_scores.csv"
 BINS_FILE = "benchmark_faithfulness.csv"
 PLAUSIBILITY_FILE = "benchmark_plausibility.csv"
@@ -330,130 +310,6 @@ def _method_options(names: Sequence[str], options: Mapping[str, Mapping[str, Any
     return chosen
 
 
-def _batched_gradients(clf: Classifier, name: str, batch: Sequence[TokenizedText], targets: Sequence[int],
-                       options: Mapping[str, Any]) -> list[AttributionResult]:
-    """One captum call over a padded batch of examples; the same attributions as the per-example method."""
-    pad = clf.tokenizer.pad_token_id if clf.tokenizer.pad_token_id is not None else 0
-    ids, mask = pad_sequences([t.input_ids for t in batch], pad)
-    ids, mask = ids.to(clf.device), mask.long().to(clf.device)
-    target = list(map(int, targets))
-    deltas: list[float | None] = [None] * len(batch)
-    if name in ("saliency", "input_x_gradient"):
-        multiply = name == "input_x_gradient"
-        attributions = LayerGradientXActivation(clf.probabilities, clf.embeddings, multiply_by_inputs=multiply
-                                                ).attribute(ids, target=target, additional_forward_args=(mask,))
-        absolute = bool(options.get("absolute", True)) and name == "saliency"
-        attributions = attributions.abs() if absolute else attributions
-        parameters = [{"absolute": absolute} if name == "saliency" else {}] * len(batch)
-    elif name == "deeplift":
-        baseline = options.get("baseline", "pad")
-        attributions, delta = LayerDeepLift(ProbabilityModule(clf), clf.embeddings).attribute(
-            ids, baselines=baseline_ids(clf, ids, baseline), target=target, additional_forward_args=(mask,),
-            return_convergence_delta=True)
-        deltas = [float(d) for d in delta.reshape(len(batch), -1).sum(dim=1)]
-        parameters = [{"baseline": baseline}] * len(batch)
-    elif name == "gradient_shap":
-        return _batched_gradient_shap(clf, batch, ids, mask, target, **options)
-    else:
-        return _batched_ig(clf, batch, ids, mask, target, **options)
-    scores = attributions.sum(dim=-1).detach().double().cpu().numpy()
-    return [gradient_result(clf, t, index, name, scores[row, :len(t.input_ids)], parameters[row], deltas[row])
-            for row, (t, index) in enumerate(zip(batch, target))]
-
-
-def _batched(name: str, options: Mapping[str, Any]) -> bool:
-    """Whether the benchmark runs ``name`` over batches of texts (GradientSHAP only without noise)."""
-    return name in BATCHED and not (name == "gradient_shap" and options.get("stdevs", 0.0) != 0)
-
-
-def _gradient_shap_points(n_samples: int, seed: int) -> torch.Tensor:
-    """The path points ``α`` (float32) that captum's ``GradientShap`` draws for one input under ``seeded(seed)``,
-    read from a call on the scalar input 1 with baseline 0, where each evaluated point is ``α`` itself."""
-    seen: list[torch.Tensor] = []
-
-    def forward(points: torch.Tensor) -> torch.Tensor:
-        seen.append(points.detach().reshape(-1).clone())
-        return points.sum(dim=1)
-
-    with seeded(seed):
-        GradientShap(forward).attribute(torch.ones(1, 1), baselines=torch.zeros(1, 1), n_samples=n_samples)
-    return seen[0]
-
-
-def _batched_gradient_shap(clf: Classifier, batch: Sequence[TokenizedText], ids: torch.Tensor, mask: torch.Tensor,
-                           target: list[int], n_samples: int = 20, stdevs: float = 0.0, baseline: str = "pad",
-                           seed: int = 0) -> list[AttributionResult]:
-    """GradientSHAP without noise for a padded batch of texts: every text's ``n_samples`` points on its
-    baseline-input path, at the ``α`` the per-text captum call draws with the same seed, in one forward and
-    backward pass per chunk of texts; the per-text method's attributions and delta."""
-    alphas = _gradient_shap_points(n_samples, seed).to(clf.device)
-    forward = embedding_forward(clf)
-    with torch.no_grad():
-        inputs = clf.embeddings(ids)
-        reference = clf.embeddings(baseline_ids(clf, ids, baseline))
-        at_baseline = forward(reference, ids, mask)[torch.arange(len(batch)), target].double().cpu()
-    texts_per_pass = max(1, GRADIENT_SHAP_TOKENS // (n_samples * ids.shape[1]))
-    gradients = torch.zeros_like(inputs)
-    for start in range(0, len(batch), texts_per_pass):
-        rows = slice(start, start + texts_per_pass)
-        step = inputs[rows] - reference[rows]
-        points = (reference[rows, None] + alphas[None, :, None, None] * step[:, None]).flatten(0, 1)
-        points.requires_grad_()
-        chosen = torch.tensor(target[rows], device=clf.device).repeat_interleave(n_samples)
-        probabilities = forward(points, ids[rows].repeat_interleave(n_samples, 0),
-                                mask[rows].repeat_interleave(n_samples, 0))
-        (grad,) = torch.autograd.grad(probabilities[torch.arange(len(chosen)), chosen].sum(), points)
-        gradients[rows] = grad.view(step.shape[0], n_samples, *step.shape[1:]).mean(dim=1)
-    attributions = (gradients * (inputs - reference)).detach()
-    scores = attributions.sum(dim=-1).double().cpu().numpy()
-    totals = attributions.double().sum(dim=(1, 2)).cpu()
-    results = []
-    for row, (tokenized, index) in enumerate(zip(batch, target)):
-        at_input = float(text_probabilities(clf, tokenized)[index])
-        results.append(gradient_result(clf, tokenized, index, "gradient_shap", scores[row, :len(tokenized.input_ids)],
-                                       {"n_samples": int(n_samples), "stdevs": float(stdevs), "baseline": baseline,
-                                        "seed": int(seed)},
-                                       delta=float(totals[row]) - (at_input - float(at_baseline[row]))))
-    return results
-
-
-def _batched_ig(clf: Classifier, batch: Sequence[TokenizedText], ids: torch.Tensor, mask: torch.Tensor,
-                target: list[int], n_steps: int = 50, baseline: str = "pad", internal_batch_size: int | None = None,
-                method: str = "gausslegendre") -> list[AttributionResult]:
-    if n_steps < 1:
-        raise InputError(f"n_steps must be at least 1, got {n_steps}.")
-    reference = baseline_ids(clf, ids, baseline)
-    attributions = LayerIntegratedGradients(clf.probabilities, clf.embeddings).attribute(
-        ids, baselines=reference, additional_forward_args=(mask,), target=target, n_steps=n_steps, method=method,
-        internal_batch_size=internal_batch_size)
-    rows = torch.arange(len(batch), device=ids.device)
-    with torch.no_grad():
-        start = clf.embeddings(reference)
-        handle = clf.embeddings.register_forward_hook(lambda module, args, output: start)
-        try:
-            at_baseline = clf.probabilities(ids, mask)[rows, target].double().cpu()
-        finally:
-            handle.remove()
-        at_input = clf.probabilities(ids, mask)[rows, target].double().cpu()
-    totals = attributions.double().sum(dim=(1, 2)).cpu()
-    scores = attributions.sum(dim=-1).detach().double().cpu().numpy()
-    results = []
-    for row, (tokenized, index) in enumerate(zip(batch, target)):
-        token_scores = scores[row, :len(tokenized.input_ids)]
-        results.append(AttributionResult(
-            text=tokenized.text, tokens=tokenized.tokens, token_words=tokenized.token_words.tolist(),
-            token_scores=token_scores.tolist(), words=tokenized.words,
-            word_scores=word_sums(token_scores, tokenized.token_words, len(tokenized.words)).tolist(),
-            target=clf.labels[index], target_index=int(index), method="integrated_gradients",
-            probability=float(at_input[row]),
-            parameters={"n_steps": int(n_steps), "baseline": baseline, "internal_batch_size": internal_batch_size,
-                        "integration": method, "output": clf.output,
-                        "baseline_probability": float(at_baseline[row]), "word_rule": "sum of token scores",
-                        "classifier": clf.description},
-            delta=float(totals[row] - (at_input[row] - at_baseline[row])), truncated=tokenized.truncated))
-    return results
-
-
 def _cosines(vectors: np.ndarray) -> np.ndarray:
     """Cosine of every pair of rows; NaN where a row is all zeros."""
     norms = np.sqrt((vectors ** 2).sum(axis=1))
@@ -590,12 +446,12 @@ def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
         seconds = np.zeros((len(texts), len(names)))
         lengths = np.array([len(t.input_ids) for t in tokenized])
         work = [(column, name, rows) for column, name in enumerate(names)
-                for rows in (length_sorted_batches(lengths, batch_size) if _batched(name, chosen[name]) else
+                for rows in (length_sorted_batches(lengths, batch_size) if is_batched(name, chosen[name]) else
                              [np.array([row]) for row in range(len(texts))])]
         for column, name, rows in progress_bar(work, desc="benchmark", unit="batch", progress=progress):
             start = time.perf_counter()
-            if _batched(name, chosen[name]):
-                made = _batched_gradients(clf, name, [tokenized[r] for r in rows], [targets[r] for r in rows],
+            if is_batched(name, chosen[name]):
+                made = batched_gradients(clf, name, [tokenized[r] for r in rows], [targets[r] for r in rows],
                                           chosen[name])
             else:
                 made = [get_method(name).function(clf, tokenized[rows[0]], targets[rows[0]], **chosen[name])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -21,37 +21,39 @@ from bertology.core.extraction import (
     resolve_layers,
     resolve_pooling,
 )
-from bertology.core.hooks import hidden_state_name, trace
+from bertology.core.hooks import hidden_state_name, one_position, trace
 from bertology.core.models import LoadedModel, load_model
 
 
-class _SequenceClassifierNet(nn.Module):
+class _HeadNet(nn.Module):
     """A Hugging Face ``...ForSequenceClassification`` model as ``(input_ids, attention_mask[, token_type_ids])
-    -> logits``."""
+    -> logits (batch, labels)``, or with ``per_token`` a ``...ForTokenClassification`` model, ``-> logits (batch,
+    seq, labels)``. Every supported sequence head reads the last layer at the first token only, so that layer's
+    feed-forward block runs there alone (:func:`~bertology.core.hooks.one_position`)."""
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    def __init__(self, loaded: LoadedModel, per_token: bool = False) -> None:
         super().__init__()
         self.hf_model = loaded.model
+        self.per_token = per_token
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        return self.hf_model(input_ids=input_ids, attention_mask=attention_mask,
-                             **segment_kwargs(token_type_ids)).logits
-
-
-class _TokenClassifierNet(_SequenceClassifierNet):
-    """A Hugging Face ``...ForTokenClassification`` model as ``(input_ids, attention_mask[, token_type_ids])
-    -> logits (batch, seq, labels)``."""
+        with nullcontext() if self.per_token else one_position(self.hf_model, -1):
+            return self.hf_model(input_ids=input_ids, attention_mask=attention_mask,
+                                 **segment_kwargs(token_type_ids)).logits
 
 
 class _ProbeNet(nn.Module):
-    """Frozen encoder, hidden state ``hidden_index`` pooled, then a linear probe: ``-> logits``."""
+    """Frozen encoder, hidden state ``hidden_index`` pooled, then a linear probe: ``-> logits``. The encoder
+    stops after that hidden state; a [CLS] probe runs its layer's feed-forward block at the first token only
+    (:func:`~bertology.core.hooks.one_position`)."""
 
     def __init__(self, loaded: LoadedModel, weight: torch.Tensor, bias: torch.Tensor, hidden_index: int,
                  pool: str) -> None:
         super().__init__()
         self.loaded = loaded
         self.hf_model = loaded.model
+        self.hidden_index = hidden_index
         self.name = hidden_state_name(hidden_index, loaded.num_layers)
         self.pool = pool
         self.register_buffer("weight", weight)  # (classes, hidden)
@@ -61,7 +63,9 @@ class _ProbeNet(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        with trace(self.loaded, self.name, stop=True, detach=False) as cache:
+        narrowed = one_position(self.loaded, self.hidden_index - 1) if self.pool == "cls" and self.hidden_index else \
+            nullcontext()
+        with narrowed, trace(self.loaded, self.name, stop=True, detach=False) as cache:
             self.hf_model(input_ids=input_ids, attention_mask=attention_mask, **segment_kwargs(token_type_ids))
         hidden = cache[self.name]  # (batch, seq, hidden)
         attention = attention_mask.bool()
@@ -163,7 +167,7 @@ class Classifier(nn.Module):
         config = loaded.model.config
         labels = [config.id2label[i] for i in range(config.num_labels)]
         if type(loaded.model).__name__.endswith("ForTokenClassification"):
-            return cls(_TokenClassifierNet(loaded), loaded.tokenizer, labels, word_embeddings(loaded),
+            return cls(_HeadNet(loaded, per_token=True), loaded.tokenizer, labels, word_embeddings(loaded),
                        loaded.max_length, {"model": loaded.describe(), "kind": "token-classification"})
         if loaded.head != "classifier":
             raise ModelError(f"{loaded.name!r} was loaded with head={loaded.head!r}; load it with "
@@ -173,10 +177,10 @@ class Classifier(nn.Module):
                 raise ModelError(f"{loaded.name!r} has problem_type='regression' but {config.num_labels} outputs: "
                                  "bertology explains a regression head with one output.")
             name = str(config.id2label.get(0, "LABEL_0"))
-            return cls(_SequenceClassifierNet(loaded), loaded.tokenizer, ["score" if name == "LABEL_0" else name],
+            return cls(_HeadNet(loaded), loaded.tokenizer, ["score" if name == "LABEL_0" else name],
                        word_embeddings(loaded), loaded.max_length,
                        {"model": loaded.describe(), "kind": "sequence-regression"}, regression=True)
-        return cls(_SequenceClassifierNet(loaded), loaded.tokenizer, labels, word_embeddings(loaded),
+        return cls(_HeadNet(loaded), loaded.tokenizer, labels, word_embeddings(loaded),
                    loaded.max_length, {"model": loaded.describe(), "kind": "sequence-classification"})
 
     @classmethod
@@ -263,7 +267,7 @@ class Classifier(nn.Module):
         >>> Classifier(nn.Linear(1, 2), None, ["neg", "pos"], nn.Identity()).is_token_classifier
         False
         """
-        return isinstance(self.network, _TokenClassifierNet)
+        return isinstance(self.network, _HeadNet) and self.network.per_token
 
     @contextmanager
     def at_token(self, position: int) -> Iterator[Classifier]:

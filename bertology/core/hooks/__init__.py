@@ -9,6 +9,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         'intervene': ['intervene'],
         'names': ['NamesFilter', 'canonical_names', 'hidden_state_name', 'resolve_names'],
         'points': ['HookPoints', 'unwrap_model'],
+        'position': ['one_position'],
         'trace': ['ActivationCache', 'StopForward', 'trace'],
     },
 )

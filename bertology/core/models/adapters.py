@@ -11,7 +11,8 @@ Canonical names, the same for every model (``i`` counts layers from 0):
 - ``layers.{i}.attn.pattern`` — attention probabilities, shape ``(batch, heads, query, key)``;
 - ``layers.{i}.attn.heads`` — each head's context vectors, the input of the attention output
   projection split by head, shape ``(batch, query, heads, d_head)``;
-- ``layers.{i}.mlp_out`` — the feed-forward block's output, before the residual add and norm;
+- ``layers.{i}.mlp_out`` — the feed-forward block's output, before the residual add and norm
+  (the block's first linear map is ``mlp_in_path``);
 - ``layers.{i}.resid_post`` — the layer's output (``hidden_states[i + 1]`` of HF).
 """
 
@@ -42,6 +43,9 @@ class Adapter:
         probabilities at index 1.
     mlp_out_path
         Path, relative to a layer, of the linear map that produces the MLP output.
+    mlp_in_path
+        Path, relative to a layer, of the feed-forward block's first linear map (its input is
+        the attention sub-layer's output, one row per token).
     attn_output_path
         Path, relative to a layer, of the attention output projection: the linear map whose
         input is the concatenated per-head context (``attn.heads``).
@@ -75,6 +79,7 @@ class Adapter:
     attention_path: str
     mlp_out_path: str
     attn_output_path: str
+    mlp_in_path: str
     word_embeddings_path: str = "embeddings.word_embeddings"
     attention_kwargs: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     shared_layers: bool = False
@@ -124,6 +129,7 @@ _BERT_LIKE = dict(
     attention_path="attention.self",
     mlp_out_path="output.dense",
     attn_output_path="attention.output.dense",
+    mlp_in_path="intermediate.dense",
     value_path="attention.self.value",
 )
 
@@ -147,6 +153,7 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
         attention_path="attention",
         mlp_out_path="ffn.lin2",
         attn_output_path="attention.out_lin",
+        mlp_in_path="ffn.lin1",
         uses_token_type_ids=False,
         query_path="attention.q_lin",
         key_path="attention.k_lin",
@@ -158,6 +165,7 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType({
         attention_path="attention",
         mlp_out_path="ffn_output",
         attn_output_path="attention.dense",
+        mlp_in_path="ffn",
         shared_layers=True,
         query_path="attention.query",
         key_path="attention.key",

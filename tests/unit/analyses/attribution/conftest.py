@@ -1,4 +1,7 @@
-"""``clf``: a tiny BERT explained through its classification head, and through a CLS probe."""
+"""``clf``: a tiny BERT explained through its classification head, and through a CLS probe.
+
+The head is the steep tiny classifier (initializer range 0.2): at the usual 0.02 its attribution scores are
+about 1e-6, below the tolerance of tests that compare two procedures."""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ TRAIN = ["the film was great", "the boys hated it", "great film", "terrible city
 
 
 @pytest.fixture(scope="module", params=["head", "probe"])
-def clf(request, tiny_model):
+def clf(request, tiny_model, tiny_model_dir):
     if request.param == "head":
-        return bt.Classifier.from_pretrained(tiny_model("bert", "classifier"))
+        return bt.Classifier.from_pretrained(str(tiny_model_dir("bert", "steep-classifier")))
     return probe_classifier(tiny_model)
 
 
