@@ -4,8 +4,7 @@ value zeroing (Mohebbi et al. 2023), read through ``bertology.core.hooks``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -16,7 +15,8 @@ from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import TokenizedText, model_inputs
 from bertology.core.attention import residual_attention, rollout
 from bertology.core.errors import InputError
-from bertology.core.hooks import intervene, trace, unwrap_model
+from bertology.core.extraction import length_sorted_batches, pad_sequences
+from bertology.core.hooks import HookPoints, trace, unwrap_model
 
 
 def encoder_inputs(clf: Classifier, tokenized: TokenizedText) -> dict[str, torch.Tensor]:
@@ -65,52 +65,64 @@ def attention_values(clf: Classifier, tokenized: TokenizedText,
     >>> values.shape  # doctest: +SKIP
     torch.Size([3, 4, 5, 8])
     """
-    types = None if tokenized.token_type_ids is None else tuple(tokenized.token_type_ids)
-    patterns, values, states = clf.remembered(("attention", tuple(tokenized.input_ids), types),
-                                              lambda: _read_attention(clf, tokenized))
+    patterns, values, states = clf.remembered(_reading_key(tokenized), lambda: _read_attention(clf, [tokenized])[0])
     return patterns, values, states if hidden else None
 
 
-def _read_attention(clf: Classifier, tokenized: TokenizedText) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Patterns, value vectors and layer outputs of one text, from one forward pass."""
+def remember_attention(clf: Classifier, texts: Sequence[TokenizedText], batch_size: int = 32) -> None:
+    """Inside :meth:`Classifier.memoized <bertology.analyses.attribution.classifier.Classifier.memoized>`, read
+    every text's attention, values and layer outputs (:func:`attention_values`) in length-sorted padded batches,
+    so that the attention-based methods find them read (padding keys get attention 0; each text's reading is
+    the one-text reading up to float32 rounding).
+
+    Examples
+    --------
+    >>> with clf.memoized():  # doctest: +SKIP
+    ...     remember_attention(clf, [tokenize_words(clf, t) for t in ["a fine film", "dull"]])
+    ...     rollout(clf, tokenize_words(clf, "dull"), 0)  # no forward pass
+    """
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}.")
+    for rows in length_sorted_batches(np.array([len(t.input_ids) for t in texts]), batch_size):
+        batch = [texts[row] for row in rows]
+        for tokenized, reading in zip(batch, _read_attention(clf, batch)):
+            clf.remembered(_reading_key(tokenized), lambda reading=reading: reading)
+
+
+def _reading_key(tokenized: TokenizedText) -> tuple:
+    types = None if tokenized.token_type_ids is None else tuple(tokenized.token_type_ids)
+    return "attention", tuple(tokenized.input_ids), types
+
+
+def _read_attention(clf: Classifier, batch: Sequence[TokenizedText]) -> list[tuple[torch.Tensor, ...]]:
+    """Patterns, value vectors and layer outputs of each text, from one forward pass over the padded batch."""
     model = _encoder(clf)
     hf_model, adapter = unwrap_model(model)
     n_layers = _num_layers(clf)
     heads = int(hf_model.config.num_attention_heads)
     seen: list[torch.Tensor] = []
     modules = [layer.get_submodule(adapter.value_path) for layer in adapter.layer_modules(hf_model)]
-    handles = [module.register_forward_hook(lambda _module, _args, output: seen.append(output[0].detach()))
+    handles = [module.register_forward_hook(lambda _module, _args, output: seen.append(output.detach()))
                for module in dict.fromkeys(modules)]
     names = [f"layers.{i}.attn.pattern" for i in range(n_layers)]
     outputs = [f"layers.{i}.resid_post" for i in range(n_layers)]
+    pad = clf.tokenizer.pad_token_id if clf.tokenizer.pad_token_id is not None else 0
+    ids, mask = pad_sequences([t.input_ids for t in batch], pad)
+    inputs = {"input_ids": ids.to(clf.device), "attention_mask": mask.long().to(clf.device)}
+    if any(t.token_type_ids is not None for t in batch):
+        segments = [[0] * len(t.input_ids) if t.token_type_ids is None else t.token_type_ids for t in batch]
+        inputs["token_type_ids"] = pad_sequences(segments, 0)[0].to(clf.device)
     try:
         with torch.inference_mode(), trace(model, names + outputs, stop=True) as cache:
-            model(**encoder_inputs(clf, tokenized))
+            model(**inputs)
     finally:
         for handle in handles:
             handle.remove()
-    patterns = torch.stack([cache[name][0] for name in names])
-    values = torch.stack([flat.view(flat.shape[0], heads, -1).transpose(0, 1) for flat in seen[:n_layers]])
-    return patterns, values, torch.stack([cache[name][0] for name in outputs])
-
-
-@contextmanager
-def _copied_at(model: torch.nn.Module, layer: int, copies: int) -> Iterator[None]:
-    """Within the block, a one-row forward pass becomes ``copies`` identical rows at the input of ``layer``
-    (the layers below run once; the attention mask and segment ids of the one row broadcast)."""
-    hf_model, adapter = unwrap_model(model)
-
-    def expand(_module: torch.nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        if args:
-            return (args[0].expand(copies, *args[0].shape[1:]), *args[1:]), kwargs
-        states = kwargs["hidden_states"]
-        return args, {**kwargs, "hidden_states": states.expand(copies, *states.shape[1:])}
-
-    handle = adapter.layer_modules(hf_model)[layer].register_forward_pre_hook(expand, with_kwargs=True)
-    try:
-        yield
-    finally:
-        handle.remove()
+    patterns = torch.stack([cache[name] for name in names], dim=1)  # (batch, layers, heads, seq, seq)
+    values = torch.stack([flat.view(*flat.shape[:2], heads, -1).transpose(1, 2) for flat in seen[:n_layers]], dim=1)
+    states = torch.stack([cache[name] for name in outputs], dim=1)  # (batch, layers, seq, hidden)
+    return [(patterns[row, :, :, :n, :n], values[row, :, :, :n], states[row, :, :n])
+            for row, n in enumerate(len(t.input_ids) for t in batch)]
 
 
 def _encoder(clf: Classifier) -> torch.nn.Module:
@@ -310,10 +322,11 @@ def value_zeroing(clf: Classifier, tokenized: TokenizedText, target: int) -> Att
     output; rows are normalised to sum to 1 and the layers are combined by rollout without
     residual, ``R = S_L ⋯ S_1``, as the authors' released code. A token's score is
     ``R[CLS, token]``, a word's the sum of its tokens'. The ``n`` zeroings of a layer run as
-    one batch: the text passes the layers below once, its input to layer ``l`` is copied ``n``
-    times (the authors feed the layer its original input), and
-    :func:`~bertology.core.hooks.intervene` removes ``α_{h,ij} v_{h,j}`` from each head's
-    context in copy ``j``. It does not depend on ``target``.
+    one batch: the text passes the layers below and the layer's attention once (the authors
+    feed the layer its original input; zeroing a value changes no query, key or attention
+    weight), and at the attention output projection the heads' context becomes ``n`` copies,
+    copy ``j`` without ``α_{h,ij} v_{h,j}``; the rest of the layer runs on the copies. It does
+    not depend on ``target``.
 
     Parameters
     ----------
@@ -332,18 +345,21 @@ def value_zeroing(clf: Classifier, tokenized: TokenizedText, target: int) -> Att
     --------
     >>> r = value_zeroing(clf, tokenize_words(clf, "a fine film"), target=1)  # doctest: +SKIP
     """
-    model = _encoder(clf)
+    hf_model, adapter = unwrap_model(_encoder(clf))
     patterns, values, states = attention_values(clf, tokenized, hidden=True)
     n_layers, _, n, _ = patterns.shape
     inputs = encoder_inputs(clf, tokenized)
     mixing = torch.zeros(n_layers, n, n, dtype=torch.float64)
     for layer in range(n_layers):
         removed = torch.einsum("hij,hjd->jihd", patterns[layer].to(values.dtype), values[layer])
-        name = f"layers.{layer}.resid_post"
-        with torch.inference_mode(), _copied_at(model, layer, n), \
-                intervene(model, {f"layers.{layer}.attn.heads": lambda heads, removed=removed: heads - removed}), \
-                trace(model, [name], stop=True) as cache:
-            model(**inputs)
+        name, heads = f"layers.{layer}.resid_post", f"layers.{layer}.attn.heads"
+        copies = HookPoints(hf_model, adapter, [heads], lambda _name, context, removed=removed: context - removed)
+        try:
+            copies.install()
+            with torch.inference_mode(), trace(hf_model, [name], stop=True) as cache:
+                hf_model(**inputs)
+        finally:
+            copies.remove()
         distance = 1 - torch.nn.functional.cosine_similarity(cache[name].double(), states[layer].double()[None], dim=-1)
         mixing[layer] = distance.T.cpu()
     mixing = mixing / mixing.sum(dim=-1, keepdim=True)

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
+from bertology.analyses.attribution.attention_methods import remember_attention
 from bertology.analyses.attribution.batched import batched_gradients, is_batched
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.faithfulness import BINS, faithfulness
@@ -442,6 +443,8 @@ def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
     tokenized = [tokenize_words(clf, text) for text in texts]
     with clf.memoized():
         targets = _targets(clf, tokenized, target, batch_size)
+        if any(get_method(name).family == "attention" for name in names):
+            remember_attention(clf, tokenized, batch_size)
         results: list[list[AttributionResult | None]] = [[None] * len(names) for _ in texts]
         seconds = np.zeros((len(texts), len(names)))
         lengths = np.array([len(t.input_ids) for t in tokenized])

@@ -114,7 +114,9 @@ class HookPoints:
         Resolved canonical names (see :func:`~bertology.core.hooks.resolve_names`).
     callback
         ``callback(name, tensor)``; a returned tensor of the same shape replaces the
-        activation downstream, ``None`` leaves it.
+        activation downstream, ``None`` leaves it. An ``attn.heads`` tensor may also come back
+        with more rows, broadcast from a batch of one: the rest of that layer then runs on
+        every row (value zeroing's copies of one text).
     prepend
         Run these hooks before hooks already on the same modules (edits go first, so
         that a recording trace sees edited values whatever the nesting order).
@@ -200,7 +202,7 @@ class HookPoints:
                     changed = self._visit(index, role, phase, heads)
                     if changed is None:
                         return None
-                    return (changed.reshape(flat.shape), *args[1:]), kwargs
+                    return (changed.flatten(-2), *args[1:]), kwargs
                 changed = self._visit(index, role, phase, _hidden_arg(args, kwargs))
                 return None if changed is None else _with_hidden_arg(args, kwargs, changed)
 

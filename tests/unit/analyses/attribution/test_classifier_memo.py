@@ -103,3 +103,26 @@ def test_attention_methods_share_one_reading_of_a_text_inside_the_block(tiny_mod
     finally:
         handle.remove()
     np.testing.assert_array_equal(shared, alone)
+
+
+def test_attention_read_in_padded_batches_equals_each_text_read_alone(tiny_model, arch):
+    from bertology.analyses.attribution.attention_methods import attention_values, remember_attention
+    from bertology.analyses.attribution.words import tokenize_input
+
+    clf = bt.Classifier.from_pretrained(tiny_model(arch, "classifier"))
+    texts = [tokenize_input(clf, text) for text in
+             ["the film was great and the boys loved it", "hated it", ("a man plays", "someone makes music")]]
+    alone = [attention_values(clf, t, hidden=True) for t in texts]
+    calls = []
+    handle = clf.network.hf_model.register_forward_pre_hook(lambda module, args: calls.append(1))
+    try:
+        with clf.memoized():
+            remember_attention(clf, texts, batch_size=3)
+            batched = [attention_values(clf, t, hidden=True) for t in texts]
+    finally:
+        handle.remove()
+    assert len(calls) == 1
+    for ours, expected in zip(batched, alone):
+        for got, want in zip(ours, expected):
+            assert got.shape == want.shape
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
