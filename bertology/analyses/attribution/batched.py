@@ -44,7 +44,9 @@ def is_batched(name: str, options: Mapping[str, Any]) -> bool:
 def batched_gradients(clf: Classifier, name: str, batch: Sequence[TokenizedText], targets: Sequence[int],
                       options: Mapping[str, Any]) -> list[AttributionResult]:
     """A gradient method's results for a batch of single texts: the per-text method's scores, probabilities and
-    deltas (up to float32 rounding), from batched passes.
+    deltas (up to float32 rounding), from batched passes. Inside :meth:`Classifier.memoized
+    <bertology.analyses.attribution.classifier.Classifier.memoized>` saliency and input × gradient share one
+    gradient pass per batch.
 
     Parameters
     ----------
@@ -79,12 +81,18 @@ def batched_gradients(clf: Classifier, name: str, batch: Sequence[TokenizedText]
         return _along_paths(clf, name, batch, ids, mask, target, **options)
     deltas: list[float | None] = [None] * len(batch)
     if name in ("saliency", "input_x_gradient"):
-        multiply = name == "input_x_gradient"
-        attributions = LayerGradientXActivation(clf.probabilities, clf.embeddings, multiply_by_inputs=multiply
-                                                ).attribute(ids, target=target, additional_forward_args=(mask,))
-        absolute = bool(options.get("absolute", True)) and name == "saliency"
-        attributions = attributions.abs() if absolute else attributions
-        parameters = {"absolute": absolute} if name == "saliency" else {}
+        gradient = clf.remembered(("embedding gradients", tuple(map(tuple, ids.tolist())), tuple(target)),
+                                  lambda: LayerGradientXActivation(clf.probabilities, clf.embeddings,
+                                                                   multiply_by_inputs=False).attribute(
+                                      ids, target=target, additional_forward_args=(mask,)).detach())
+        if name == "input_x_gradient":
+            with torch.no_grad():
+                attributions = gradient * clf.embeddings(ids)
+            parameters = {}
+        else:
+            absolute = bool(options.get("absolute", True))
+            attributions = gradient.abs() if absolute else gradient
+            parameters = {"absolute": absolute}
     else:
         baseline = options.get("baseline", "pad")
         attributions, delta = LayerDeepLift(ProbabilityModule(clf), clf.embeddings).attribute(

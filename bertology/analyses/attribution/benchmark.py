@@ -13,12 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
 from bertology.analyses.attribution.attention_methods import remember_attention
 from bertology.analyses.attribution.batched import batched_gradients, is_batched
 from bertology.analyses.attribution.classifier import Classifier
-from bertology.analyses.attribution.faithfulness import BINS, faithfulness
+from bertology.analyses.attribution.faithfulness import BINS, faithfulness, rank_correlations
 from bertology.analyses.attribution.methods import get_method, resolve_method
 from bertology.analyses.attribution.names import DEFAULT_METHODS, TITLES
 from bertology.analyses.attribution.plausibility import (
@@ -311,30 +310,19 @@ def _method_options(names: Sequence[str], options: Mapping[str, Mapping[str, Any
     return chosen
 
 
-def _cosines(vectors: np.ndarray) -> np.ndarray:
-    """Cosine of every pair of rows; NaN where a row is all zeros."""
-    norms = np.sqrt((vectors ** 2).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (vectors @ vectors.T) / np.outer(norms, norms)
-
-
 def _pairs(results: Sequence[Sequence[AttributionResult]], names: Sequence[str]) -> pd.DataFrame:
-    """Spearman's ρ (Pearson's r of average ranks) and Kendall's τ-b (Σ sign products over word pairs,
-    normalised) of every two methods' word scores on each example, all pairs at once; scipy's
-    ``spearmanr`` and ``kendalltau`` values, NaN for constant scores."""
+    """Spearman's ρ and Kendall's τ-b of every two methods' word scores on each example
+    (:func:`~bertology.analyses.attribution.faithfulness.rank_correlations`), the diagonal included."""
     frames = []
     for example, row in enumerate(results):
         scores = np.array([result.word_scores for result in row], dtype=np.float64)  # (methods, words)
         if scores.shape[1] < 2:
             continue
-        ranks = stats.rankdata(scores, axis=1)
-        first, second = np.triu_indices(scores.shape[1], k=1)
-        signs = np.sign(scores[:, first] - scores[:, second])
+        spearman, kendall = rank_correlations(scores)
         a, b = np.meshgrid(np.arange(len(names)), np.arange(len(names)), indexing="ij")
         frames.append(pd.DataFrame({"example": example, "method_a": np.asarray(names)[a.ravel()],
                                     "method_b": np.asarray(names)[b.ravel()],
-                                    "spearman": _cosines(ranks - ranks.mean(axis=1, keepdims=True)).ravel(),
-                                    "kendall": _cosines(signs).ravel()}))
+                                    "spearman": spearman.ravel(), "kendall": kendall.ravel()}))
     columns = ["example", "method_a", "method_b", "spearman", "kendall"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 

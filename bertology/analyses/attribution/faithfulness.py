@@ -308,10 +308,35 @@ def rank_agreement(results: Sequence[AttributionResult],
         groups.setdefault((_item_key(result), result.target_index), []).append(result)
     records = []
     for (key, _), group in groups.items():
-        for a, b in combinations(group, 2):
-            if a.method == b.method or len(a.word_scores) < 2:
-                continue
-            records.append({"item": items[key], "method_a": a.method, "method_b": b.method,
-                            "spearman": stats.spearmanr(a.word_scores, b.word_scores).statistic,
-                            "kendall": stats.kendalltau(a.word_scores, b.word_scores).statistic})
+        if len(group) < 2 or len(group[0].word_scores) < 2:
+            continue
+        spearman, kendall = rank_correlations(np.array([r.word_scores for r in group], dtype=np.float64))
+        for i, j in combinations(range(len(group)), 2):
+            if group[i].method != group[j].method:
+                records.append({"item": items[key], "method_a": group[i].method, "method_b": group[j].method,
+                                "spearman": spearman[i, j], "kendall": kendall[i, j]})
     return pd.DataFrame(records, columns=AGREEMENT_COLUMNS)
+
+
+def rank_correlations(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spearman's ρ (Pearson's r of average ranks) and Kendall's τ-b (Σ sign products over word pairs,
+    normalised) between every two rows of ``scores`` ``(methods, words)``, all pairs at once: scipy's
+    ``spearmanr`` and ``kendalltau`` values, NaN where a row is constant.
+
+    Examples
+    --------
+    >>> rho, tau = rank_correlations(np.array([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0], [1.0, 1.0, 2.0]]))
+    >>> rho[0, 1].round(2), tau[1, 2].round(2)
+    (np.float64(-1.0), np.float64(0.82))
+    """
+    ranks = stats.rankdata(scores, axis=1)
+    first, second = np.triu_indices(scores.shape[1], k=1)
+    signs = np.sign(scores[:, first] - scores[:, second])
+    return _cosines(ranks - ranks.mean(axis=1, keepdims=True)), _cosines(signs)
+
+
+def _cosines(vectors: np.ndarray) -> np.ndarray:
+    """Cosine of every pair of rows; NaN where a row is all zeros."""
+    norms = np.sqrt((vectors ** 2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (vectors @ vectors.T) / np.outer(norms, norms)

@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from scipy import stats
 
 import bertology as bt
@@ -80,6 +81,23 @@ def test_shared_probabilities_change_no_number_and_save_forward_passes(clf, benc
         assert ours.probability == pytest.approx(expected.probability, abs=5e-6)
     for column in ("p_full", "p_without", "p_only"):
         np.testing.assert_allclose(shared.faithfulness[column], alone.faithfulness[column], atol=1e-5)
+
+
+def test_saliency_and_input_x_gradient_share_one_gradient_pass(clf):
+    passes = []
+    handle = clf.network.register_forward_hook(lambda *args: passes.append(1) if torch.is_grad_enabled() else None)
+    try:
+        both = explanation_benchmark(clf, TEXTS, methods=["saliency", "input_x_gradient"], n_boot=10, progress=False)
+        shared = len(passes)
+        passes.clear()
+        alone = [explanation_benchmark(clf, TEXTS, methods=[m], n_boot=10, progress=False)
+                 for m in ["saliency", "input_x_gradient"]]
+    finally:
+        handle.remove()
+    assert shared == 1 and len(passes) == 2
+    for ours, expected in zip(both.attributions, [r for pair in zip(*[a.attributions for a in alone]) for r in pair]):
+        assert ours.method == expected.method
+        np.testing.assert_allclose(ours.word_scores, expected.word_scores, atol=1e-7)
 
 
 def test_dataset_means_and_intervals(bench):

@@ -80,6 +80,25 @@ def test_rank_agreement_between_methods(toy):
     assert faith.agreement.shape[0] == 1 and sorted(faith.scores["item"].unique()) == [0, 1]
 
 
+def test_rank_agreement_equals_scipy_with_ties_constants_and_repeated_methods(toy):
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    text = "a great film today in the city"
+    scores = [rng.integers(0, 4, 7).astype(float) for _ in range(4)] + [np.zeros(7)]
+    methods = ["integrated_gradients", "lime", "saliency", "lime", "occlusion"]
+    results = [_result(toy, text, s, method=m) for s, m in zip(scores, methods)]
+    table = rank_agreement(results)
+    expected = [(a, b) for a in range(5) for b in range(a + 1, 5) if methods[a] != methods[b]]
+    assert len(table) == len(expected)
+    for row, (a, b) in zip(table.itertuples(), expected):
+        assert (row.method_a, row.method_b) == (methods[a], methods[b])
+        rho = stats.spearmanr(scores[a], scores[b]).statistic
+        tau = stats.kendalltau(scores[a], scores[b]).statistic
+        np.testing.assert_allclose([row.spearman, row.kendall], [rho, tau], atol=1e-12, equal_nan=True)
+    assert table["spearman"].isna().sum() == 4 and table["spearman"].notna().sum() == 5
+
+
 def test_result_table_plot_and_round_trip(toy, tmp_path):
     results = [_result(toy, "a great film today", [0.0, 3.0, 1.0, 0.0]),
                _result(toy, "a great film today", [1.0, 0.0, 0.0, 2.0], method="lime")]
