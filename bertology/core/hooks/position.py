@@ -1,4 +1,4 @@
-"""``one_position``: run one layer's feed-forward block at a single token position."""
+"""``one_position``: run the rest of one layer after its attention at a single token position."""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ from bertology.core.models.loading import LoadedModel
 
 @contextmanager
 def one_position(model: LoadedModel | nn.Module, layer: int, position: int = 0) -> Iterator[None]:
-    """Within the block, layer ``layer`` runs its feed-forward block on token ``position`` only.
+    """Within the block, layer ``layer`` runs its attention output projection and feed-forward block on token
+    ``position`` only.
 
     A reader of one position of a layer's output (a [CLS] probe, a sequence-classification
-    head) needs every token's keys and values in that layer but the feed-forward block of one
-    token; the block is two thirds of a BERT layer's arithmetic. The first linear map of the
-    block (the adapter's ``mlp_in_path``) gets the row at ``position`` alone, the residual add
-    broadcasts, and the layer's output is exact at ``position`` (other positions hold no
+    head) needs every token's keys and values in that layer but the rest of the layer at one
+    token; the output projection and the feed-forward block are three quarters of a BERT
+    layer's arithmetic. The projection (the adapter's ``attn_output_path``) and the block's
+    first linear map (``mlp_in_path``) get the row at ``position`` alone, the residual adds
+    broadcast, and the layer's output is exact at ``position`` (other positions hold no
     meaningful values: read nothing else from that layer or above). Models that split the
     block into chunks (``chunk_size_feed_forward``) run unchanged.
 
@@ -72,7 +74,8 @@ def one_position(model: LoadedModel | nn.Module, layer: int, position: int = 0) 
     handles = [hf_model.base_model.register_forward_pre_hook(start)]
     for module in dict.fromkeys(layers):
         handles.append(module.register_forward_pre_hook(enter))
-        handles.append(module.get_submodule(adapter.mlp_in_path).register_forward_pre_hook(narrow))
+        for path in (adapter.attn_output_path, adapter.mlp_in_path):
+            handles.append(module.get_submodule(path).register_forward_pre_hook(narrow))
     try:
         yield
     finally:

@@ -23,11 +23,12 @@ def _layer_outputs(model, batch):
     return [cache[name] for name in names]
 
 
-def _feed_forward_rows(model):
-    """Rows that entered each call of the feed-forward block's first linear map, in call order."""
+def _feed_forward_rows(model, path="mlp_in_path"):
+    """Rows that entered each call of the feed-forward block's first linear map (or the adapter's ``path``), in
+    call order."""
     hf_model, adapter = unwrap_model(model)
     rows: list[int] = []
-    modules = dict.fromkeys(layer.get_submodule(adapter.mlp_in_path) for layer in adapter.layer_modules(hf_model))
+    modules = dict.fromkeys(layer.get_submodule(getattr(adapter, path)) for layer in adapter.layer_modules(hf_model))
     handles = [m.register_forward_pre_hook(lambda _m, args: rows.append(args[0].shape[1])) for m in modules]
     return rows, handles
 
@@ -40,14 +41,15 @@ def test_exact_at_the_position_and_one_row_in_the_block(tiny_model, arch, layer,
         full = _layer_outputs(model, batch)
         with one_position(model, layer, position):
             rows, handles = _feed_forward_rows(model)
+            projected, more = _feed_forward_rows(model, "attn_output_path")
             try:
                 narrowed = _layer_outputs(model, batch)
             finally:
-                for handle in handles:
+                for handle in handles + more:
                     handle.remove()
     chosen = layer % model.num_layers
     seq = batch["input_ids"].shape[1]
-    assert rows == [1 if i == chosen else seq for i in range(model.num_layers)]
+    assert rows == projected == [1 if i == chosen else seq for i in range(model.num_layers)]
     for i in range(chosen):
         torch.testing.assert_close(narrowed[i], full[i], atol=1e-6, rtol=0)
     torch.testing.assert_close(narrowed[chosen][:, position], full[chosen][:, position], atol=1e-5, rtol=0)
