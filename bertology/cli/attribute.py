@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bertology.analyses.attribution.names import ALIASES, METHOD_NAMES
 from bertology.cli import options
-
-METHOD_CHOICES = (*ALIASES, *METHOD_NAMES)
 
 
 def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -18,16 +15,8 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
                                                "examples and figures into --out.")
     options.add_classifier(parser)
     options.add_input(parser, "TXT (one sentence a line), TSV, CSV or JSONL")
-    parser.add_argument("--text-column", default=None, help="column with the sentence (default sentence/text)")
-    parser.add_argument("--limit", type=options.positive_int, default=None, help="attribute the first N sentences")
-    parser.add_argument("--method", default="ig,lime", type=options.choice_list(METHOD_CHOICES),
-                        help=f"comma-separated: {', '.join(METHOD_CHOICES)} (default ig,lime)")
-    parser.add_argument("--target", default=None, help="label to explain (default: each sentence's prediction)")
-    parser.add_argument("--n-steps", type=options.positive_int, default=50, help="integrated-gradients steps")
+    options.add_explanation_settings(parser, "ig,lime", "sentences")
     parser.add_argument("--baseline", default="pad", choices=("pad", "mask", "unk"), help="IG baseline token")
-    parser.add_argument("--num-samples", type=options.positive_int, default=1000, help="LIME perturbations")
-    options.add_seed(parser)
-    parser.add_argument("--removal", default="remove", choices=("remove", "mask"), help="faithfulness removal")
     options.add_out(parser, "output directory (re-runs resume)")
     options.add_batch_size(parser)
     options.add_device(parser)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from bertology.analyses.attribution.names import ALIASES, DEFAULT_METHODS, METHOD_NAMES
+from bertology.analyses.attribution.names import DEFAULT_METHODS
 from bertology.cli import options
-
-METHOD_CHOICES = (*ALIASES, *METHOD_NAMES)
 
 
 def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -23,16 +21,7 @@ def register(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
                         help="ERASER dataset directory (docs/ and <split>.jsonl): its documents are the texts, and "
                              "the explanations are scored against its human rationales")
     parser.add_argument("--split", default="test", help="ERASER split to read (default test)")
-    parser.add_argument("--text-column", default=None, help="column with the sentence (default sentence/text)")
-    parser.add_argument("--limit", type=options.positive_int, default=None, help="benchmark the first N texts")
-    parser.add_argument("--method", default=",".join(DEFAULT_METHODS), type=options.choice_list(METHOD_CHOICES),
-                        help=f"comma-separated: {', '.join(METHOD_CHOICES)} (default {','.join(DEFAULT_METHODS)})")
-    parser.add_argument("--target", default=None, help="label to explain (default: each text's prediction)")
-    parser.add_argument("--n-steps", type=options.positive_int, default=50, help="integrated-gradients steps")
-    parser.add_argument("--num-samples", type=options.positive_int, default=1000,
-                        help="LIME's and KernelSHAP's perturbed texts per text")
-    options.add_seed(parser)
-    parser.add_argument("--removal", default="remove", choices=("remove", "mask"), help="faithfulness removal")
+    options.add_explanation_settings(parser, ",".join(DEFAULT_METHODS), "texts")
     parser.add_argument("--n-boot", type=options.positive_int, default=1000, help="bootstrap resamples of the CIs")
     options.add_out(parser)
     options.add_batch_size(parser)

@@ -81,6 +81,24 @@ def add_classifier(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layer", type=int, default=-1, help="hidden state the probe reads (default last)")
 
 
+def add_explanation_settings(parser: argparse.ArgumentParser, default_methods: str, what: str) -> None:
+    """What ``attribute`` and ``explanations`` share: ``--text-column``, ``--limit``, ``--method`` (names of the
+    attribution registry and their aliases), ``--target``, ``--n-steps``, ``--num-samples``, ``--seed`` and
+    ``--removal``; ``what`` names the input's items (``"sentences"``, ``"texts"``)."""
+    from bertology.analyses.attribution.names import METHOD_CHOICES
+
+    parser.add_argument("--text-column", default=None, help="column with the sentence (default sentence/text)")
+    parser.add_argument("--limit", type=positive_int, default=None, help=f"explain the first N {what}")
+    parser.add_argument("--method", default=default_methods, type=choice_list(METHOD_CHOICES),
+                        help=f"comma-separated: {', '.join(METHOD_CHOICES)} (default {default_methods})")
+    parser.add_argument("--target", default=None, help="label to explain (default: each text's prediction)")
+    parser.add_argument("--n-steps", type=positive_int, default=50, help="integrated-gradients steps")
+    parser.add_argument("--num-samples", type=positive_int, default=1000,
+                        help="LIME's and KernelSHAP's perturbed texts per text")
+    add_seed(parser)
+    parser.add_argument("--removal", default="remove", choices=("remove", "mask"), help="faithfulness removal")
+
+
 def add_input(parser: argparse.ArgumentParser, help_text: str, required: bool = True) -> None:
     """``--input``: the file the command reads."""
     parser.add_argument("--input", required=required, default=None, help=help_text)

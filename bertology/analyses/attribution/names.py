@@ -4,6 +4,8 @@ METHOD_NAMES = ("integrated_gradients", "lime", "saliency", "input_x_gradient", 
                 "occlusion", "kernel_shap", "attention", "rollout", "attention_flow", "norm",
                 "value_zeroing")
 ALIASES = {"ig": "integrated_gradients"}
+METHOD_CHOICES = (*ALIASES, *METHOD_NAMES)
+"""Every name a command's ``--method`` accepts."""
 DEFAULT_METHODS = ("attention", "rollout", "saliency", "input_x_gradient", "deeplift", "gradient_shap",
                    "integrated_gradients", "occlusion", "lime")
 """The methods an explanation benchmark compares by default."""

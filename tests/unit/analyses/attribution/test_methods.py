@@ -8,9 +8,8 @@ import pytest
 
 import bertology as bt
 from bertology.analyses.attribution.methods import REGISTRY, get_method, resolve_method
-from bertology.analyses.attribution.names import ALIASES, METHOD_NAMES
+from bertology.analyses.attribution.names import ALIASES, METHOD_CHOICES, METHOD_NAMES
 from bertology.analyses.attribution.records import attribute_texts
-from bertology.cli.attribute import METHOD_CHOICES
 from bertology.core.errors import InputError
 
 TEXT = "the film was great"
