@@ -15,7 +15,7 @@ from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import TokenizedText, model_inputs
 from bertology.core.attention import residual_attention, rollout
 from bertology.core.errors import InputError
-from bertology.core.extraction import length_sorted_batches, pad_sequences
+from bertology.core.extraction import length_sorted_batches
 from bertology.core.hooks import HookPoints, trace, unwrap_model
 
 
@@ -106,12 +106,11 @@ def _read_attention(clf: Classifier, batch: Sequence[TokenizedText]) -> list[tup
                for module in dict.fromkeys(modules)]
     names = [f"layers.{i}.attn.pattern" for i in range(n_layers)]
     outputs = [f"layers.{i}.resid_post" for i in range(n_layers)]
-    pad = clf.tokenizer.pad_token_id if clf.tokenizer.pad_token_id is not None else 0
-    ids, mask = pad_sequences([t.input_ids for t in batch], pad)
-    inputs = {"input_ids": ids.to(clf.device), "attention_mask": mask.long().to(clf.device)}
+    segments = None
     if any(t.token_type_ids is not None for t in batch):
         segments = [[0] * len(t.input_ids) if t.token_type_ids is None else t.token_type_ids for t in batch]
-        inputs["token_type_ids"] = pad_sequences(segments, 0)[0].to(clf.device)
+    ids, mask, types = clf.padded([t.input_ids for t in batch], segments)
+    inputs = {"input_ids": ids, "attention_mask": mask, **segment_kwargs(types)}
     try:
         with torch.inference_mode(), trace(model, names + outputs, stop=True) as cache:
             model(**inputs)

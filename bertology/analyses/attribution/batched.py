@@ -21,7 +21,6 @@ from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import TokenizedText
 from bertology.core.errors import InputError
-from bertology.core.extraction import pad_sequences
 
 BATCHED = ("saliency", "input_x_gradient", "integrated_gradients", "deeplift", "gradient_shap")
 """Gradient methods run over a batch of texts at once (captum takes one target per row; integrated gradients
@@ -73,9 +72,7 @@ def batched_gradients(clf: Classifier, name: str, batch: Sequence[TokenizedText]
     >>> [r.method for r in batched_gradients(clf, "saliency", texts, [1, 0], {})]  # doctest: +SKIP
     ['saliency', 'saliency']
     """
-    pad = clf.tokenizer.pad_token_id if clf.tokenizer.pad_token_id is not None else 0
-    ids, mask = pad_sequences([t.input_ids for t in batch], pad)
-    ids, mask = ids.to(clf.device), mask.long().to(clf.device)
+    ids, mask, _ = clf.padded([t.input_ids for t in batch])
     target = list(map(int, targets))
     if name in ("gradient_shap", "integrated_gradients"):
         return _along_paths(clf, name, batch, ids, mask, target, **options)

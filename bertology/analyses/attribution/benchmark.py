@@ -338,10 +338,9 @@ def explanation_benchmark(clf: Classifier, texts: Sequence[str] | None = None,
     """Run several attribution methods on the same texts and score them side by side.
 
     For every method × text: the attribution (through the method registry, see
-    :func:`bertology.methods`; the gradient methods saliency, input × gradient, integrated
-    gradients and DeepLift run as one captum call over a padded, length-sorted batch of
-    texts, GradientSHAP without noise over the same batches at the path points its per-text
-    call draws, the others text by text), its ERASER faithfulness — comprehensiveness and
+    :func:`bertology.methods`; the gradient methods run over padded, length-sorted batches of
+    texts (:func:`~bertology.analyses.attribution.batched.batched_gradients`), the attention of
+    every text is read in the same batches, the others run text by text), its ERASER faithfulness — comprehensiveness and
     sufficiency over the top-k bins and their AOPC (DeYoung et al. 2020,
     :func:`~bertology.analyses.attribution.faithfulness.faithfulness`) —, with human
     rationales its plausibility (token F1, IOU F1 at 0.5, AUPRC,

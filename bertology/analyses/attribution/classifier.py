@@ -28,8 +28,8 @@ from bertology.core.models import LoadedModel, load_model
 class _HeadNet(nn.Module):
     """A Hugging Face ``...ForSequenceClassification`` model as ``(input_ids, attention_mask[, token_type_ids])
     -> logits (batch, labels)``, or with ``per_token`` a ``...ForTokenClassification`` model, ``-> logits (batch,
-    seq, labels)``. Every supported sequence head reads the last layer at the first token only, so that layer's
-    feed-forward block runs there alone (:func:`~bertology.core.hooks.one_position`)."""
+    seq, labels)``. Every supported sequence head reads the last layer at the first token only, so the rest of that
+    layer after its attention runs there alone (:func:`~bertology.core.hooks.one_position`)."""
 
     def __init__(self, loaded: LoadedModel, per_token: bool = False) -> None:
         super().__init__()
@@ -45,16 +45,16 @@ class _HeadNet(nn.Module):
 
 class _ProbeNet(nn.Module):
     """Frozen encoder, hidden state ``hidden_index`` pooled, then a linear probe: ``-> logits``. The encoder
-    stops after that hidden state; a [CLS] probe runs its layer's feed-forward block at the first token only
-    (:func:`~bertology.core.hooks.one_position`)."""
+    stops after that hidden state; a [CLS] probe of a layer runs the rest of that layer after its attention at the
+    first token only (:func:`~bertology.core.hooks.one_position`)."""
 
     def __init__(self, loaded: LoadedModel, weight: torch.Tensor, bias: torch.Tensor, hidden_index: int,
                  pool: str) -> None:
         super().__init__()
         self.loaded = loaded
         self.hf_model = loaded.model
-        self.hidden_index = hidden_index
         self.name = hidden_state_name(hidden_index, loaded.num_layers)
+        self.first_token_layer = hidden_index - 1 if pool == "cls" and hidden_index > 0 else None
         self.pool = pool
         self.register_buffer("weight", weight)  # (classes, hidden)
         self.register_buffer("bias", bias)  # (classes,)
@@ -63,8 +63,8 @@ class _ProbeNet(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        narrowed = one_position(self.loaded, self.hidden_index - 1) if self.pool == "cls" and self.hidden_index else \
-            nullcontext()
+        narrowed = nullcontext() if self.first_token_layer is None else one_position(self.loaded,
+                                                                                     self.first_token_layer)
         with narrowed, trace(self.loaded, self.name, stop=True, detach=False) as cache:
             self.hf_model(input_ids=input_ids, attention_mask=attention_mask, **segment_kwargs(token_type_ids))
         hidden = cache[self.name]  # (batch, seq, hidden)
@@ -440,17 +440,33 @@ class Classifier(nn.Module):
             else:
                 first.setdefault(key, row)
         todo = np.fromiter(first.values(), dtype=np.int64, count=len(first))
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        device = self.device
         with torch.inference_mode():
             for batch in length_sorted_batches(np.array([len(sequences[row]) for row in todo]), batch_size):
                 rows = todo[batch]
-                ids, mask = pad_sequences([sequences[row] for row in rows], pad)
-                types = None if segments is None else pad_sequences([segments[row] for row in rows], 0)[0].to(device)
-                out[rows] = self.probabilities(ids.to(device), mask.long().to(device), types).double().cpu().numpy()
+                inputs = self.padded([sequences[row] for row in rows],
+                                     None if segments is None else [segments[row] for row in rows])
+                out[rows] = self.probabilities(*inputs).double().cpu().numpy()
         if memo is not None:
             memo.update((key, out[row].copy()) for key, row in first.items())
         return out[[first.get(key, row) for row, key in enumerate(keys)]]
+
+    def padded(self, sequences: Sequence[Sequence[int]], segments: Sequence[Sequence[int]] | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Token ids right-padded into one batch on the classifier's device: ``(input_ids, attention_mask,
+        token_type_ids)``, the segment ids padded with 0, or ``None`` without ``segments``.
+
+        Examples
+        --------
+        >>> from types import SimpleNamespace
+        >>> clf = Classifier(nn.Linear(1, 2), SimpleNamespace(pad_token_id=0), ["neg", "pos"], nn.Identity())
+        >>> ids, mask, types = clf.padded([[5, 6, 7], [8]])
+        >>> ids.tolist(), mask.tolist(), types
+        ([[5, 6, 7], [8, 0, 0]], [[1, 1, 1], [1, 0, 0]], None)
+        """
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        ids, mask = pad_sequences(sequences, pad)
+        types = None if segments is None else pad_sequences(segments, 0)[0].to(self.device)
+        return ids.to(self.device), mask.long().to(self.device), types
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of texts, cut to :attr:`max_length` (keeping the final special token).

@@ -13,6 +13,7 @@ import bertology as bt
 from bertology.analyses.attribution.classifier import word_embeddings
 from bertology.core.errors import InputError, ModelError
 from bertology.core.extraction import extract
+from tests.unit.core.hooks.test_position import rows_entering
 
 
 def test_from_pretrained_labels_and_probabilities(tiny_model):
@@ -27,20 +28,6 @@ def test_from_pretrained_labels_and_probabilities(tiny_model):
     assert clf.label_index("POSITIVE") == 1 and clf.label_index(-1) == 1
 
 
-def _feed_forward_rows(loaded, run):
-    """Rows entering the feed-forward block's first linear map per layer call while ``run()`` runs."""
-    rows: list[int] = []
-    modules = dict.fromkeys(layer.get_submodule(loaded.adapter.mlp_in_path)
-                            for layer in loaded.adapter.layer_modules(loaded.model))
-    handles = [m.register_forward_hook(lambda _m, args, _out: rows.append(args[0].shape[1])) for m in modules]
-    try:
-        run()
-    finally:
-        for handle in handles:
-            handle.remove()
-    return rows
-
-
 def test_sequence_heads_equal_the_full_forward_with_one_row_in_the_last_feed_forward(tiny_model, arch):
     model = tiny_model(arch, "classifier")
     clf = bt.Classifier.from_pretrained(model)
@@ -48,8 +35,8 @@ def test_sequence_heads_equal_the_full_forward_with_one_row_in_the_last_feed_for
     inputs = model.tokenizer(texts, padding=True, return_tensors="pt")
     with torch.no_grad():
         expected = torch.softmax(model.model(**inputs).logits, -1).numpy()
-    rows = _feed_forward_rows(model, lambda: np.testing.assert_allclose(
-        clf.predict_proba(texts), expected, atol=1e-6, rtol=0))
+    with rows_entering(model) as rows:
+        np.testing.assert_allclose(clf.predict_proba(texts), expected, atol=1e-6, rtol=0)
     assert rows[-1] == 1 and min(rows[:-1]) > 1
     tagger = bt.Classifier.from_pretrained(tiny_model(arch, "token-classifier"))
     assert tagger.is_token_classifier and not clf.is_token_classifier
@@ -61,8 +48,8 @@ def test_cls_probe_runs_its_layer_feed_forward_at_the_first_token(tiny_model):
     store = extract(model, texts, layers=2, pool="cls", progress=False)
     probe = LogisticRegression().fit(store[2], [1, 0, 1, 0, 1, 0])
     clf = bt.Classifier.from_probe(model, probe, layer=2, pool="cls", labels=["negative", "positive"])
-    rows = _feed_forward_rows(model, lambda: np.testing.assert_allclose(
-        clf.predict_proba(texts), probe.predict_proba(store[2]), atol=1e-5))
+    with rows_entering(model) as rows:
+        np.testing.assert_allclose(clf.predict_proba(texts), probe.predict_proba(store[2]), atol=1e-5)
     assert rows == [rows[0], 1] and rows[0] > 1
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 import torch
 
@@ -23,14 +25,19 @@ def _layer_outputs(model, batch):
     return [cache[name] for name in names]
 
 
-def _feed_forward_rows(model, path="mlp_in_path"):
-    """Rows that entered each call of the feed-forward block's first linear map (or the adapter's ``path``), in
-    call order."""
+@contextmanager
+def rows_entering(model, path="mlp_in_path"):
+    """Within the block, the rows (token positions) that entered each call of every layer's module at the adapter's
+    ``path`` (default the feed-forward block's first linear map), in call order."""
     hf_model, adapter = unwrap_model(model)
     rows: list[int] = []
     modules = dict.fromkeys(layer.get_submodule(getattr(adapter, path)) for layer in adapter.layer_modules(hf_model))
-    handles = [m.register_forward_pre_hook(lambda _m, args: rows.append(args[0].shape[1])) for m in modules]
-    return rows, handles
+    handles = [m.register_forward_hook(lambda _m, args, _out: rows.append(args[0].shape[1])) for m in modules]
+    try:
+        yield rows
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 @pytest.mark.parametrize("layer, position", [(-1, 0), (1, 2)])
@@ -39,14 +46,9 @@ def test_exact_at_the_position_and_one_row_in_the_block(tiny_model, arch, layer,
     batch = _batch(model)
     with torch.inference_mode():
         full = _layer_outputs(model, batch)
-        with one_position(model, layer, position):
-            rows, handles = _feed_forward_rows(model)
-            projected, more = _feed_forward_rows(model, "attn_output_path")
-            try:
-                narrowed = _layer_outputs(model, batch)
-            finally:
-                for handle in handles + more:
-                    handle.remove()
+        with one_position(model, layer, position), rows_entering(model) as rows, \
+                rows_entering(model, "attn_output_path") as projected:
+            narrowed = _layer_outputs(model, batch)
     chosen = layer % model.num_layers
     seq = batch["input_ids"].shape[1]
     assert rows == projected == [1 if i == chosen else seq for i in range(model.num_layers)]
@@ -77,10 +79,8 @@ def test_hooks_are_removed_and_layer_checked(tiny_model):
     with torch.inference_mode():
         with one_position(model, -1):
             pass
-        rows, handles = _feed_forward_rows(model)
-        model.model(**batch)
-    for handle in handles:
-        handle.remove()
+        with rows_entering(model) as rows:
+            model.model(**batch)
     assert rows == [batch["input_ids"].shape[1]] * model.num_layers
     with pytest.raises(InputError, match="out of range"):
         with one_position(model, model.num_layers):
