@@ -24,10 +24,9 @@ import torch
 from captum.attr import LayerIntegratedGradients
 
 import bertology as bt
-from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.lime_method import lime_attribution
 from bertology.analyses.attribution.task import train_probe_classifier
-from bertology.analyses.attribution.words import tokenize_words
+from bertology.analyses.attribution.words import baseline_ids, tokenize_words
 from bertology.core.data.loaders import load_sst2
 
 

@@ -54,7 +54,6 @@ from bertology.analyses.attribution.gradients import (
     embedding_forward,
     seeded,
 )
-from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.methods import get_method
 from bertology.analyses.attribution.perturbation import (
     word_groups,
@@ -63,6 +62,7 @@ from bertology.analyses.attribution.perturbation import (
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.task import train_probe_classifier
 from bertology.analyses.attribution.words import (
+    baseline_ids,
     tokenize_words,
     word_sums,
     word_to_tokens,

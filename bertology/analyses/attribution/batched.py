@@ -17,9 +17,8 @@ from bertology.analyses.attribution.gradients import (
     seeded,
     text_probabilities,
 )
-from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.result import AttributionResult
-from bertology.analyses.attribution.words import TokenizedText
+from bertology.analyses.attribution.words import TokenizedText, baseline_ids
 from bertology.core.errors import InputError
 
 BATCHED = ("saliency", "input_x_gradient", "integrated_gradients", "deeplift", "gradient_shap")

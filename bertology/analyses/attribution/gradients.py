@@ -14,10 +14,10 @@ from captum.attr import GradientShap, LayerDeepLift, LayerGradientXActivation
 from torch import nn
 
 from bertology.analyses.attribution.classifier import Classifier
-from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import (
     TokenizedText,
+    baseline_ids,
     model_inputs,
     pair_parameters,
     word_sums,
@@ -193,7 +193,7 @@ def deeplift(clf: Classifier, tokenized: TokenizedText, target: int, baseline: s
 
     captum's ``LayerDeepLift`` on the token-embedding table against the same reference ids as
     integrated gradients (special tokens kept, see
-    :func:`~bertology.analyses.attribution.ig.baseline_ids`). The convergence delta,
+    :func:`~bertology.analyses.attribution.words.baseline_ids`). The convergence delta,
     Σ attributions − (p(x) − p(baseline)), is recorded.
 
     Parameters
@@ -250,7 +250,7 @@ def gradient_shap(clf: Classifier, tokenized: TokenizedText, target: int, n_samp
     stdevs
         Standard deviation of the noise added to the input embeddings.
     baseline
-        ``"pad"``, ``"mask"`` or ``"unk"`` (see :func:`~bertology.analyses.attribution.ig.baseline_ids`).
+        ``"pad"``, ``"mask"`` or ``"unk"`` (see :func:`~bertology.analyses.attribution.words.baseline_ids`).
     seed
         Seed of the draws.
 

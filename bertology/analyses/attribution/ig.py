@@ -6,50 +6,16 @@ import torch
 from captum.attr import LayerIntegratedGradients
 
 from bertology.analyses.attribution.classifier import Classifier
+from bertology.analyses.attribution.gradients import embedding_forward, text_probabilities
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import (
     TokenizedText,
+    baseline_ids,
     model_inputs,
     pair_parameters,
     word_sums,
 )
 from bertology.core.errors import InputError
-
-BASELINES = ("pad", "mask", "unk")
-
-
-def baseline_ids(clf: Classifier, input_ids: torch.Tensor, baseline: str = "pad") -> torch.Tensor:
-    """The reference input: special tokens kept, every other token replaced by ``[PAD]``/``[MASK]``/``[UNK]``.
-
-    A sentence pair keeps its ``[CLS]`` and both ``[SEP]``; its segment ids are forward
-    arguments, never replaced.
-
-    Parameters
-    ----------
-    clf
-        The classifier (its tokenizer names the special tokens).
-    input_ids
-        ``(batch, seq)`` token ids.
-    baseline
-        ``"pad"`` (default, ``[CLS] [PAD] … [SEP]``), ``"mask"`` or ``"unk"``.
-
-    Returns
-    -------
-    torch.Tensor
-        ``(batch, seq)`` ids.
-
-    Examples
-    --------
-    >>> baseline_ids(clf, torch.tensor([[101, 2204, 102]])).tolist()  # doctest: +SKIP
-    [[101, 0, 102]]
-    """
-    if baseline not in BASELINES:
-        raise InputError(f"Unknown baseline {baseline!r}: choose 'pad' ([CLS] [PAD]… [SEP]), 'mask' or 'unk'.")
-    token_id = getattr(clf.tokenizer, f"{baseline}_token_id")
-    if token_id is None:
-        raise InputError(f"This tokenizer has no {baseline} token: choose another baseline of {BASELINES}.")
-    special = torch.isin(input_ids, torch.tensor(sorted(set(clf.tokenizer.all_special_ids)), device=input_ids.device))
-    return torch.where(special, input_ids, torch.full_like(input_ids, token_id))
 
 
 def integrated_gradients(clf: Classifier, tokenized: TokenizedText, target: int, n_steps: int = 50,
@@ -103,36 +69,21 @@ def integrated_gradients(clf: Classifier, tokenized: TokenizedText, target: int,
     attributions = explainer.attribute(ids, baselines=reference, additional_forward_args=forward_args, target=target,
                                        n_steps=n_steps, method=method, internal_batch_size=internal_batch_size)
     token_scores = attributions.sum(dim=-1)[0].detach().double().cpu().numpy()  # (seq,)
-    probs = _path_end_probabilities(clf, ids, reference, forward_args, target)
-    delta = float(attributions.double().sum() - (probs[0] - probs[1]))
+    with torch.inference_mode():
+        at_baseline = float(embedding_forward(clf)(clf.embeddings(reference), ids, *forward_args)[0, target])
+    at_input = float(text_probabilities(clf, tokenized)[target])
+    delta = float(attributions.double().sum()) - (at_input - at_baseline)
     return AttributionResult(
         text=tokenized.text, tokens=tokenized.tokens, token_words=tokenized.token_words.tolist(),
         token_scores=token_scores.tolist(),
         words=tokenized.words,
         word_scores=word_sums(token_scores, tokenized.token_words, len(tokenized.words)).tolist(),
         target=clf.labels[target], target_index=int(target), method="integrated_gradients",
-        probability=float(probs[0]),
+        probability=at_input,
         parameters={"n_steps": int(n_steps), "baseline": baseline, "internal_batch_size": internal_batch_size,
-                    "integration": method, "output": clf.output, "baseline_probability": float(probs[1]),
+                    "integration": method, "output": clf.output, "baseline_probability": at_baseline,
                     "word_rule": "sum of token scores", "classifier": clf.description,
                     **pair_parameters(tokenized)},
         delta=delta,
         truncated=tokenized.truncated,
     )
-
-
-def _path_end_probabilities(clf: Classifier, ids: torch.Tensor, reference: torch.Tensor,
-                            forward_args: tuple[torch.Tensor, ...], target: int) -> torch.Tensor:
-    """``p(target)`` at the two ends of the integration path: the input, and the input with its token
-    embeddings replaced by the baseline's (position ids still follow the input, as along the path, which
-    matters for models that derive positions from padding, such as RoBERTa).
-    """
-    with torch.no_grad():
-        start = clf.embeddings(reference)
-        handle = clf.embeddings.register_forward_hook(lambda module, args, output: start)
-        try:
-            at_baseline = clf.probabilities(ids, *forward_args)[0, target]
-        finally:
-            handle.remove()
-        at_input = clf.probabilities(ids, *forward_args)[0, target]
-    return torch.stack([at_input, at_baseline]).double().cpu()

@@ -12,11 +12,11 @@ from lime.lime_text import IndexedString
 
 from bertology.analyses.attribution.classifier import Classifier
 from bertology.analyses.attribution.gradients import seeded, text_probabilities
-from bertology.analyses.attribution.ig import baseline_ids
 from bertology.analyses.attribution.lime_method import WHITESPACE, mask_string
 from bertology.analyses.attribution.result import AttributionResult
 from bertology.analyses.attribution.words import (
     TokenizedText,
+    baseline_ids,
     classifier_inputs,
     model_inputs,
     pair_parameters,
@@ -90,7 +90,7 @@ def occlusion(clf: Classifier, tokenized: TokenizedText, target: int, baseline: 
     target
         Output index to explain.
     baseline
-        ``"mask"``, ``"pad"`` or ``"unk"`` (see :func:`~bertology.analyses.attribution.ig.baseline_ids`).
+        ``"mask"``, ``"pad"`` or ``"unk"`` (see :func:`~bertology.analyses.attribution.words.baseline_ids`).
     batch_size
         Occluded inputs per forward pass.
 

@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\S+")
 PAIR_SEPARATOR = "\u2029"
+BASELINES = ("pad", "mask", "unk")
+"""Tokens a reference input (:func:`baseline_ids`) puts in place of every non-special token."""
 
 
 @dataclass
@@ -211,6 +213,40 @@ def model_inputs(clf: Classifier, tokenized: TokenizedText) -> tuple[torch.Tenso
     if tokenized.token_type_ids is None:
         return ids, (torch.ones_like(ids),)
     return ids, (torch.ones_like(ids), torch.tensor([tokenized.token_type_ids], device=clf.device))
+
+
+def baseline_ids(clf: Classifier, input_ids: torch.Tensor, baseline: str = "pad") -> torch.Tensor:
+    """The reference input: special tokens kept, every other token replaced by ``[PAD]``/``[MASK]``/``[UNK]``.
+
+    A sentence pair keeps its ``[CLS]`` and both ``[SEP]``; its segment ids are forward
+    arguments, never replaced.
+
+    Parameters
+    ----------
+    clf
+        The classifier (its tokenizer names the special tokens).
+    input_ids
+        ``(batch, seq)`` token ids.
+    baseline
+        ``"pad"`` (default, ``[CLS] [PAD] … [SEP]``), ``"mask"`` or ``"unk"``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(batch, seq)`` ids.
+
+    Examples
+    --------
+    >>> baseline_ids(clf, torch.tensor([[101, 2204, 102]])).tolist()  # doctest: +SKIP
+    [[101, 0, 102]]
+    """
+    if baseline not in BASELINES:
+        raise InputError(f"Unknown baseline {baseline!r}: choose 'pad' ([CLS] [PAD]… [SEP]), 'mask' or 'unk'.")
+    token_id = getattr(clf.tokenizer, f"{baseline}_token_id")
+    if token_id is None:
+        raise InputError(f"This tokenizer has no {baseline} token: choose another baseline of {BASELINES}.")
+    special = torch.isin(input_ids, torch.tensor(sorted(set(clf.tokenizer.all_special_ids)), device=input_ids.device))
+    return torch.where(special, input_ids, torch.full_like(input_ids, token_id))
 
 
 def perturbable_text(tokenized: TokenizedText) -> str:

@@ -8,10 +8,10 @@ from typing import Any
 
 from bertology.analyses.attribution.api import resolve_method
 from bertology.analyses.attribution.faithfulness import FaithfulnessResult
-from bertology.analyses.attribution.ig import BASELINES
 from bertology.analyses.attribution.lime_method import MASKS
 from bertology.analyses.attribution.records import load_attributions
 from bertology.analyses.attribution.task import attribute_task, save_attribution_figures
+from bertology.analyses.attribution.words import BASELINES
 from bertology.core.errors import InputError
 from bertology.core.paths import resolve_data_path
 from bertology.experiments.checks import at_least, one_of

@@ -10,7 +10,7 @@ import torch
 from captum.attr import LayerIntegratedGradients
 
 import bertology as bt
-from bertology.analyses.attribution.ig import baseline_ids
+from bertology.analyses.attribution.words import baseline_ids
 from bertology.core.errors import InputError
 from tests.unit.analyses.attribution.toys import toy_classifier
 
