@@ -42,24 +42,29 @@ def test_sequence_heads_equal_the_full_forward_with_one_row_in_the_last_feed_for
     assert tagger.is_token_classifier and not clf.is_token_classifier
 
 
+TEXTS = ["the film was great", "the boys hated it", "great film", "terrible city", "loved it", "hated it"]
+
+
+def fitted_probe(model, layer, pool):
+    """``(classifier, probe, features)``: a logistic-regression probe on ``TEXTS``' pooled hidden state ``layer``."""
+    features = extract(model, TEXTS, layers=layer, pool=pool, progress=False)[layer]
+    probe = LogisticRegression().fit(features, [1, 0, 1, 0, 1, 0])
+    return bt.Classifier.from_probe(model, probe, layer=layer, pool=pool, labels=["negative", "positive"]), probe, \
+        features
+
+
 def test_cls_probe_runs_its_layer_feed_forward_at_the_first_token(tiny_model):
     model = tiny_model("bert", "base")
-    texts = ["the film was great", "the boys hated it", "great film", "terrible city", "loved it", "hated it"]
-    store = extract(model, texts, layers=2, pool="cls", progress=False)
-    probe = LogisticRegression().fit(store[2], [1, 0, 1, 0, 1, 0])
-    clf = bt.Classifier.from_probe(model, probe, layer=2, pool="cls", labels=["negative", "positive"])
+    clf, probe, features = fitted_probe(model, 2, "cls")
     with rows_entering(model) as rows:
-        np.testing.assert_allclose(clf.predict_proba(texts), probe.predict_proba(store[2]), atol=1e-5)
+        np.testing.assert_allclose(clf.predict_proba(TEXTS), probe.predict_proba(features), atol=1e-5)
     assert rows == [rows[0], 1] and rows[0] > 1
 
 
 def test_from_probe_matches_sklearn_probe_and_stops_early(tiny_model):
     model = tiny_model("bert", "base")
-    texts = ["the film was great", "the boys hated it", "great film", "terrible city", "loved it", "hated it"]
-    store = extract(model, texts, layers=1, pool="mean", progress=False)
-    probe = LogisticRegression().fit(store[1], [1, 0, 1, 0, 1, 0])
-    clf = bt.Classifier.from_probe(model, probe, layer=1, pool="mean", labels=["negative", "positive"])
-    np.testing.assert_allclose(clf.predict_proba(texts), probe.predict_proba(store[1]), atol=1e-5)
+    clf, probe, features = fitted_probe(model, 1, "mean")
+    np.testing.assert_allclose(clf.predict_proba(TEXTS), probe.predict_proba(features), atol=1e-5)
     ran = []
     handle = model.model.encoder.layer[2].register_forward_hook(lambda *args: ran.append(1))
     try:
@@ -67,10 +72,10 @@ def test_from_probe_matches_sklearn_probe_and_stops_early(tiny_model):
     finally:
         handle.remove()
     assert not ran
-    three = LogisticRegression().fit(store[1], [0, 1, 2, 0, 1, 2])
+    three = LogisticRegression().fit(features, [0, 1, 2, 0, 1, 2])
     clf3 = bt.Classifier.from_probe(model, three, layer=1, pool="mean")
     assert clf3.labels == ["0", "1", "2"]
-    np.testing.assert_allclose(clf3.predict_proba(texts), three.predict_proba(store[1]), atol=1e-5)
+    np.testing.assert_allclose(clf3.predict_proba(TEXTS), three.predict_proba(features), atol=1e-5)
     assert bt.attribute(clf3, "great film", target="2", n_steps=4).target_index == 2
 
 
